@@ -1,0 +1,154 @@
+namespace TinyGrad;
+
+/// <summary>
+/// The tape. Every op that has an input requiring a gradient appends a <see cref="Node"/>: its output,
+/// its inputs and a closure that turns the output's gradient into its inputs' gradients. The tape is in
+/// execution order, so replaying it backwards is already a topological order: by the time a node runs,
+/// every later use of its output has added into that output's gradient.
+/// </summary>
+/// <remarks>The tape is per thread (like the no-grad flag): a graph is built and replayed on one thread.</remarks>
+public static class Autograd
+{
+    /// <summary>One recorded op.</summary>
+    internal sealed class Node(string op, Tensor output, Tensor[] inputs, Action<Tensor> backward)
+    {
+        public string Op { get; } = op;
+        public Tensor Output { get; } = output;
+        public Tensor[] Inputs { get; private set; } = inputs;
+        public Action<Tensor>? Backward { get; private set; } = backward;
+        public bool Released { get; private set; }
+
+        // Drops the closure and with it every tensor it saved for the backward pass.
+        public void Release()
+        {
+            Backward = null;
+            Inputs = [];
+            Output.Grad = null;
+            Released = true;
+        }
+    }
+
+    [ThreadStatic] private static List<Node>? t_tape;
+    [ThreadStatic] private static int t_noGradDepth;
+
+    private static List<Node> Tape => t_tape ??= [];
+
+    /// <summary>False inside a <see cref="NoGrad"/> scope: ops record nothing.</summary>
+    public static bool IsGradEnabled => t_noGradDepth == 0;
+
+    /// <summary>Nodes recorded on this thread and not yet replayed (a test hook; 0 after every backward).</summary>
+    public static int TapeLength => Tape.Count;
+
+    /// <summary>A scope in which ops record nothing (evaluation, optimizer steps): <c>using var _ = Autograd.NoGrad();</c></summary>
+    public static NoGradScope NoGrad()
+    {
+        t_noGradDepth++;
+        return new NoGradScope();
+    }
+
+    /// <summary>Ends a <see cref="NoGrad"/> scope when disposed.</summary>
+    public readonly struct NoGradScope : IDisposable
+    {
+        /// <inheritdoc/>
+        public void Dispose() => t_noGradDepth--;
+    }
+
+    /// <summary>
+    /// Drops everything recorded on this thread without running it, e.g. after a forward pass that
+    /// needed no gradient but was run outside <see cref="NoGrad"/>. Those graphs can no longer be differentiated.
+    /// </summary>
+    public static void ClearTape()
+    {
+        foreach (var node in Tape) node.Release();
+        Tape.Clear();
+    }
+
+    /// <summary>
+    /// Records <paramref name="output"/> as made by <paramref name="op"/> from <paramref name="inputs"/> when
+    /// gradients are on and any input requires one; returns the output either way.
+    /// </summary>
+    internal static Tensor Record(string op, Tensor output, Tensor[] inputs, Action<Tensor> backward)
+    {
+        if (!IsGradEnabled) return output;
+        bool any = false;
+        foreach (var input in inputs) any |= input.RequiresGrad;
+        if (!any) return output;
+        var node = new Node(op, output, inputs, backward);
+        output.Creator = node;
+        output.RequiresGrad = true;
+        Tape.Add(node);
+        return output;
+    }
+
+    /// <summary>
+    /// A user-defined differentiable op: <paramref name="forward"/> computes the output (nothing inside it
+    /// is recorded), and <paramref name="backward"/> maps the output's gradient to one gradient per input
+    /// (null where an input needs none). This is how custom or fused ops join the tape, and what
+    /// <see cref="GradCheck"/> is pointed at to test them.
+    /// </summary>
+    public static Tensor Function(string name, Tensor[] inputs, Func<Tensor> forward, Func<Tensor, Tensor?[]> backward)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        Tensor output;
+        using (NoGrad()) output = forward();
+        // The output may share storage with an input; wrap it so the node owns a distinct tensor.
+        output = new Tensor(output.Storage, output.ShapeRef);
+        return Record(name, output, inputs, gy =>
+        {
+            var grads = backward(gy);
+            if (grads.Length != inputs.Length)
+                throw new InvalidOperationException($"{name}: backward returned {grads.Length} gradients for {inputs.Length} inputs");
+            for (int i = 0; i < inputs.Length; i++)
+                if (grads[i] is Tensor g) inputs[i].AccumulateGrad(g);
+        });
+    }
+
+    internal static void Backward(Tensor root, Tensor? gradient)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException($"backward: the tensor of shape {Shapes.Format(root.ShapeRef)} does not require a gradient (no input of its graph has RequiresGrad set)");
+        if (gradient is null)
+        {
+            if (root.Numel != 1)
+                throw new ArgumentException($"backward: a gradient can be implied only for a one-element output; this one has shape {Shapes.Format(root.ShapeRef)}, so pass the upstream gradient");
+            gradient = Tensor.Full(root.ShapeRef, 1f, root.Device);
+        }
+        else if (!Shapes.Equal(gradient.ShapeRef, root.ShapeRef))
+        {
+            throw new ArgumentException($"backward: gradient shape {Shapes.Format(gradient.ShapeRef)} does not match output shape {Shapes.Format(root.ShapeRef)}");
+        }
+
+        if (root.Creator is null)
+        {
+            root.AccumulateGrad(gradient);
+            return;
+        }
+        if (root.Creator.Released)
+            throw new InvalidOperationException(
+                $"backward: the graph of this tensor (made by '{root.Creator.Op}') was already released by an earlier Backward(); run the forward pass again to differentiate it again");
+
+        var tape = Tape;
+        int end = tape.LastIndexOf(root.Creator);
+        if (end < 0)
+            throw new InvalidOperationException("backward: this tensor's graph was recorded on another thread; call Backward() on the thread that ran the forward pass");
+
+        using var _ = NoGrad();
+        try
+        {
+            root.Grad = gradient;
+            for (int i = end; i >= 0; i--)
+            {
+                var node = tape[i];
+                if (node.Output.Grad is not Tensor gy) continue; // not on a path to the root
+                node.Output.Grad = null;
+                node.Backward!(gy);
+            }
+        }
+        finally
+        {
+            // Free what the replayed part saved; later nodes (another graph) stay on the tape.
+            for (int i = 0; i <= end; i++) tape[i].Release();
+            tape.RemoveRange(0, end + 1);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Numerics.Tensors;
+
+namespace TinyGrad.Backends.Cpu;
+
+// TensorPrimitives.SoftMax does not subtract the maximum (SoftMax([100, 0]) is NaN), so these
+// kernels build the stable form from Max, Subtract, Exp and Sum.
+public sealed partial class CpuBackend
+{
+    /// <inheritdoc/>
+    public void Softmax(Storage x, Storage y, int rows, int cols, bool log)
+    {
+        float[] src = Data(x), dst = Data(y);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = src.AsSpan(r * cols, cols);
+            var output = dst.AsSpan(r * cols, cols);
+            float m = TensorPrimitives.Max(row);
+            if (float.IsNegativeInfinity(m)) m = 0f; // an all −∞ row: keep x − m finite-or-−∞, not NaN
+            TensorPrimitives.Subtract(row, m, output);
+            if (log)
+            {
+                // log softmax = (x − m) − log Σ e^(x − m); exponentiate into the output, then overwrite.
+                TensorPrimitives.Exp(output, output);
+                float lse = MathF.Log(TensorPrimitives.Sum(output));
+                TensorPrimitives.Subtract(row, m + lse, output);
+            }
+            else
+            {
+                TensorPrimitives.Exp(output, output);
+                TensorPrimitives.Divide(output, TensorPrimitives.Sum(output), output);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void SoftmaxBackward(Storage y, Storage gy, Storage gx, int rows, int cols, bool log)
+    {
+        float[] ys = Data(y), gys = Data(gy), gxs = Data(gx);
+        var tmp = new float[cols];
+        for (int r = 0; r < rows; r++)
+        {
+            var yr = ys.AsSpan(r * cols, cols);
+            var g = gys.AsSpan(r * cols, cols);
+            var dst = gxs.AsSpan(r * cols, cols);
+            if (log)
+            {
+                // gx = gy − softmax · Σ gy, with softmax = e^y.
+                float s = TensorPrimitives.Sum(g);
+                TensorPrimitives.Exp(yr, tmp);
+                TensorPrimitives.MultiplyAdd(tmp, -s, g, tmp);
+            }
+            else
+            {
+                // gx = y ⊙ (gy − Σ gy ⊙ y).
+                float s = TensorPrimitives.Dot(g, yr);
+                TensorPrimitives.Subtract(g, s, tmp);
+                TensorPrimitives.Multiply(tmp, yr, tmp);
+            }
+            TensorPrimitives.Add(dst, tmp, dst);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void CrossEntropy(Storage x, int rows, int cols, int[] targets, Storage loss, Storage lse)
+    {
+        float[] src = Data(x), l = Data(loss), z = Data(lse);
+        var scratch = new float[cols];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = src.AsSpan(r * cols, cols);
+            z[r] = LogSumExp(row, scratch);
+            l[r] = z[r] - row[targets[r]];
+        }
+    }
+
+    /// <inheritdoc/>
+    public void CrossEntropyBackward(Storage x, Storage lse, int rows, int cols, int[] targets, Storage gy, float scale, Storage gx)
+    {
+        float[] src = Data(x), z = Data(lse), dst = Data(gx);
+        float g = Data(gy)[0] * scale;
+        var tmp = new float[cols];
+        for (int r = 0; r < rows; r++)
+        {
+            // softmax_j = e^(x_j − lse); d loss / d x_j = softmax_j − [j = target].
+            TensorPrimitives.Subtract(src.AsSpan(r * cols, cols), z[r], tmp);
+            TensorPrimitives.Exp(tmp, tmp);
+            tmp[targets[r]] -= 1f;
+            var outRow = dst.AsSpan(r * cols, cols);
+            TensorPrimitives.MultiplyAdd(tmp, g, outRow, outRow);
+        }
+    }
+}

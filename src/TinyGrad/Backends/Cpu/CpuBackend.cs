@@ -1,0 +1,133 @@
+using System.Numerics.Tensors;
+
+namespace TinyGrad.Backends.Cpu;
+
+/// <summary>
+/// The CPU backend: managed arrays, TensorPrimitives for SIMD elementwise math, and our own
+/// packed, register-tiled GEMM (<see cref="Gemm"/>). Split into partial files by kernel family.
+/// </summary>
+public sealed partial class CpuBackend : IBackend
+{
+    /// <summary>The one CPU backend.</summary>
+    public static CpuBackend Instance { get; } = new();
+
+    private CpuBackend() { }
+
+    /// <inheritdoc/>
+    public Device Device => Device.Cpu;
+
+    internal static float[] Data(Storage s) => s is CpuStorage c
+        ? c.Data
+        : throw new ArgumentException($"cpu backend: expected a cpu storage, got one from '{s.Backend.Device}'");
+
+    /// <inheritdoc/>
+    public Storage Allocate(int length) => new CpuStorage(new float[length]);
+
+    /// <inheritdoc/>
+    public Storage FromHost(ReadOnlySpan<float> data) => new CpuStorage(data.ToArray());
+
+    /// <inheritdoc/>
+    public void ToHost(Storage src, Span<float> dst) => Data(src).AsSpan(0, dst.Length).CopyTo(dst);
+
+    /// <inheritdoc/>
+    public void Fill(Storage dst, float value) => Array.Fill(Data(dst), value);
+
+    /// <inheritdoc/>
+    public void CopyBlocks(Storage src, int srcOffset, int srcStride, Storage dst, int dstOffset, int dstStride,
+        int blockLength, int blocks, bool accumulate = false)
+    {
+        float[] s = Data(src), d = Data(dst);
+        for (int i = 0; i < blocks; i++)
+        {
+            var from = s.AsSpan(srcOffset + i * srcStride, blockLength);
+            var to = d.AsSpan(dstOffset + i * dstStride, blockLength);
+            if (accumulate) TensorPrimitives.Add(to, from, to);
+            else from.CopyTo(to);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Permute(Storage x, int[] shape, int[] perm, Storage y)
+    {
+        float[] src = Data(x), dst = Data(y);
+        int rank = shape.Length;
+        var srcStrides = Shapes.Strides(shape);
+        // Output dimension k walks the input with the stride of input axis perm[k].
+        var outShape = new int[rank];
+        var walk = new int[rank];
+        for (int k = 0; k < rank; k++)
+        {
+            outShape[k] = shape[perm[k]];
+            walk[k] = srcStrides[perm[k]];
+        }
+        if (rank == 0 || dst.Length == 0)
+        {
+            if (dst.Length > 0) dst[0] = src[0];
+            return;
+        }
+        // Iterate output rows (all but the last output axis); the last axis is a strided gather.
+        int last = outShape[rank - 1], lastStride = walk[rank - 1];
+        int rows = Shapes.Numel(outShape) / last;
+        var index = new int[rank];
+        for (int r = 0, o = 0; r < rows; r++)
+        {
+            int baseOffset = 0;
+            for (int k = 0; k < rank - 1; k++) baseOffset += index[k] * walk[k];
+            for (int j = 0; j < last; j++) dst[o++] = src[baseOffset + j * lastStride];
+            for (int k = rank - 2; k >= 0; k--)
+            {
+                if (++index[k] < outShape[k]) break;
+                index[k] = 0;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        Storage a, int aOffset, int lda, long strideA,
+        Storage b, int bOffset, int ldb, long strideB,
+        float beta, Storage c, int cOffset, int ldc, long strideC, int batchCount)
+    {
+        float[] ad = Data(a), bd = Data(b), cd = Data(c);
+        for (int i = 0; i < batchCount; i++)
+        {
+            Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha,
+                ad, checked((int)(aOffset + i * strideA)), lda,
+                bd, checked((int)(bOffset + i * strideB)), ldb,
+                beta, cd, checked((int)(cOffset + i * strideC)), ldc);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void IndexSelectRows(Storage table, int rowLength, int[] indices, Storage y)
+    {
+        float[] t = Data(table), d = Data(y);
+        for (int i = 0; i < indices.Length; i++)
+            t.AsSpan(indices[i] * rowLength, rowLength).CopyTo(d.AsSpan(i * rowLength, rowLength));
+    }
+
+    /// <inheritdoc/>
+    public void IndexAddRows(Storage gy, int rowLength, int[] indices, Storage gTable)
+    {
+        float[] g = Data(gy), t = Data(gTable);
+        for (int i = 0; i < indices.Length; i++)
+        {
+            var row = t.AsSpan(indices[i] * rowLength, rowLength);
+            TensorPrimitives.Add(row, g.AsSpan(i * rowLength, rowLength), row);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void GatherColumns(Storage x, int rows, int cols, int[] indices, Storage y)
+    {
+        float[] s = Data(x), d = Data(y);
+        for (int r = 0; r < rows; r++) d[r] = s[r * cols + indices[r]];
+    }
+
+    /// <inheritdoc/>
+    public void ScatterAddColumns(Storage gy, int rows, int cols, int[] indices, Storage gx)
+    {
+        float[] g = Data(gy), d = Data(gx);
+        for (int r = 0; r < rows; r++) d[r * cols + indices[r]] += g[r];
+    }
+}

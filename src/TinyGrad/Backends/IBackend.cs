@@ -1,0 +1,189 @@
+namespace TinyGrad.Backends;
+
+/// <summary>Elementwise maps y = f(x) (some take a scalar argument <c>s</c>).</summary>
+public enum UnaryOp
+{
+    /// <summary>y = x (a copy).</summary>
+    Identity,
+    /// <summary>y = −x.</summary>
+    Neg,
+    /// <summary>y = eˣ.</summary>
+    Exp,
+    /// <summary>y = ln x.</summary>
+    Log,
+    /// <summary>y = tanh x.</summary>
+    Tanh,
+    /// <summary>y = 1 / (1 + e⁻ˣ).</summary>
+    Sigmoid,
+    /// <summary>y = max(x, 0).</summary>
+    Relu,
+    /// <summary>y = ln(1 + eˣ), computed as max(x,0) + log1p(e^−|x|) so it never overflows.</summary>
+    Softplus,
+    /// <summary>y = ln σ(x) = −softplus(−x).</summary>
+    LogSigmoid,
+    /// <summary>y = √x.</summary>
+    Sqrt,
+    /// <summary>y = xˢ.</summary>
+    Pow,
+    /// <summary>y = x + s.</summary>
+    AddScalar,
+    /// <summary>y = x · s.</summary>
+    MulScalar,
+    /// <summary>y = x / s.</summary>
+    DivScalar,
+    /// <summary>y = s − x.</summary>
+    RSubScalar,
+    /// <summary>y = s / x.</summary>
+    RDivScalar,
+    /// <summary>y = 1 where x &gt; 0, else 0 (the derivative of relu).</summary>
+    Step,
+}
+
+/// <summary>Elementwise binary maps with NumPy broadcasting.</summary>
+public enum BinaryOp
+{
+    /// <summary>a + b.</summary>
+    Add,
+    /// <summary>a − b.</summary>
+    Sub,
+    /// <summary>a · b.</summary>
+    Mul,
+    /// <summary>a / b.</summary>
+    Div,
+}
+
+/// <summary>Reductions along one axis.</summary>
+public enum ReduceOp
+{
+    /// <summary>Σ x.</summary>
+    Sum,
+    /// <summary>max x.</summary>
+    Max,
+    /// <summary>log Σ eˣ, shifted by the maximum so that it never overflows.</summary>
+    LogSumExp,
+}
+
+/// <summary>
+/// The primitive kernels a device offers. Every op in <c>TinyGrad.Ops</c> is written against
+/// this interface only, so a new device (CUDA: device buffers, cuBLAS, runtime-compiled kernels)
+/// is one more implementation of it, not a fork of the ops.
+/// </summary>
+/// <remarks>
+/// Conventions: storages are flat and row-major; offsets and counts are in elements; shapes are
+/// passed as <c>int[]</c>. An axis reduction sees its input as <c>[outer, axis, inner]</c>.
+/// Indices (token ids, targets) arrive as host <c>int[]</c>: they come from the data loader, and a
+/// device backend uploads them. Kernels never record anything on the tape; that is the ops' job.
+/// <para>To add a backend: implement this interface and a <see cref="Storage"/> subclass, register a
+/// <see cref="Device"/> with <see cref="Device.Register"/>, and run the op tests against it.</para>
+/// </remarks>
+public interface IBackend
+{
+    /// <summary>The device this backend serves.</summary>
+    Device Device { get; }
+
+    /// <summary>A new zero-filled buffer of <paramref name="length"/> elements.</summary>
+    Storage Allocate(int length);
+
+    /// <summary>A new buffer holding a copy of <paramref name="data"/>.</summary>
+    Storage FromHost(ReadOnlySpan<float> data);
+
+    /// <summary>Copies the whole buffer to host memory.</summary>
+    void ToHost(Storage src, Span<float> dst);
+
+    /// <summary>Sets every element of <paramref name="dst"/> to <paramref name="value"/>.</summary>
+    void Fill(Storage dst, float value);
+
+    /// <summary>
+    /// Copies <paramref name="blocks"/> contiguous blocks of <paramref name="blockLength"/> elements;
+    /// block i starts at srcOffset + i·srcStride and lands at dstOffset + i·dstStride.
+    /// With <paramref name="accumulate"/> the block is added to the destination instead.
+    /// This one kernel serves narrow, split, concat and stack, and their backwards.
+    /// </summary>
+    void CopyBlocks(Storage src, int srcOffset, int srcStride, Storage dst, int dstOffset, int dstStride,
+        int blockLength, int blocks, bool accumulate = false);
+
+    /// <summary>y[i] = op(x[i], s) for i &lt; n. <paramref name="x"/> and <paramref name="y"/> may be the same storage.</summary>
+    void Unary(UnaryOp op, Storage x, Storage y, int n, float s = 0f);
+
+    /// <summary>
+    /// y = op(a, b) with broadcasting: y has shape <paramref name="shape"/>; element y[i₀..iᵣ] reads
+    /// a at Σ iₖ·aStrides[k] and b at Σ iₖ·bStrides[k] (a stride of 0 broadcasts that axis).
+    /// </summary>
+    void Binary(BinaryOp op, Storage a, int[] aStrides, Storage b, int[] bStrides, Storage y, int[] shape);
+
+    /// <summary>Reduces x viewed as [outer, axis, inner] over the middle axis into y [outer, inner].</summary>
+    void Reduce(ReduceOp op, Storage x, Storage y, int outer, int axis, int inner);
+
+    /// <summary>
+    /// The backward of a max reduction: for each (outer, inner) slot, adds gy to gx at the first position
+    /// along the axis where x equals the maximum y (PyTorch routes the gradient to one index too).
+    /// </summary>
+    void MaxBackward(Storage x, Storage y, Storage gy, Storage gx, int outer, int axis, int inner);
+
+    /// <summary>y = x with its axes permuted: y.shape[k] = shape[perm[k]].</summary>
+    void Permute(Storage x, int[] shape, int[] perm, Storage y);
+
+    /// <summary>
+    /// Row-major strided-batched GEMM, cuBLAS's shape: for each batch i,
+    /// C_i = alpha·op(A_i)·op(B_i) + beta·C_i with C_i [m, n], op(A_i) [m, k], op(B_i) [k, n].
+    /// A_i starts at aOffset + i·strideA; when transA, A_i is stored [k, m] (leading dim lda).
+    /// </summary>
+    void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        Storage a, int aOffset, int lda, long strideA,
+        Storage b, int bOffset, int ldb, long strideB,
+        float beta, Storage c, int cOffset, int ldc, long strideC, int batchCount);
+
+    /// <summary>y[i, :] = table[indices[i], :] for rows of <paramref name="rowLength"/> elements.</summary>
+    void IndexSelectRows(Storage table, int rowLength, int[] indices, Storage y);
+
+    /// <summary>gTable[indices[i], :] += gy[i, :] (scatter-add; repeated indices add up).</summary>
+    void IndexAddRows(Storage gy, int rowLength, int[] indices, Storage gTable);
+
+    /// <summary>y[r] = x[r, indices[r]] for <paramref name="rows"/> rows of <paramref name="cols"/> columns.</summary>
+    void GatherColumns(Storage x, int rows, int cols, int[] indices, Storage y);
+
+    /// <summary>gx[r, indices[r]] += gy[r].</summary>
+    void ScatterAddColumns(Storage gy, int rows, int cols, int[] indices, Storage gx);
+
+    /// <summary>Row-wise softmax (or log-softmax when <paramref name="log"/>), stable for any finite logits.</summary>
+    void Softmax(Storage x, Storage y, int rows, int cols, bool log);
+
+    /// <summary>
+    /// Backward of row-wise softmax given its output y:
+    /// softmax: gx = y ⊙ (gy − Σ gy⊙y); log-softmax: gx = gy − eʸ · Σ gy. Adds into gx.
+    /// </summary>
+    void SoftmaxBackward(Storage y, Storage gy, Storage gx, int rows, int cols, bool log);
+
+    /// <summary>
+    /// Fused log-softmax + negative log-likelihood per row: loss[r] = logsumexp(x[r]) − x[r, t[r]].
+    /// Also writes lse[r] = logsumexp(x[r]) for the backward. Never materialises log-probabilities.
+    /// </summary>
+    void CrossEntropy(Storage x, int rows, int cols, int[] targets, Storage loss, Storage lse);
+
+    /// <summary>
+    /// Backward of <see cref="CrossEntropy"/>: gx[r, j] += scale·gy[0]·(softmax(x[r])_j − [j = t[r]]),
+    /// reading the upstream scalar gradient from device memory so no host round trip is needed.
+    /// </summary>
+    void CrossEntropyBackward(Storage x, Storage lse, int rows, int cols, int[] targets, Storage gy, float scale, Storage gx);
+
+    /// <summary>Σ x² in double precision (for gradient-norm clipping).</summary>
+    double SumOfSquares(Storage x);
+
+    /// <summary>
+    /// One SGD step in place, PyTorch's rule: g = grad + wd·p; buf = momentum·buf + (1 − dampening)·g
+    /// (buf = g on the first step); g = nesterov ? g + momentum·buf : buf; p −= lr·g.
+    /// <paramref name="momentumBuffer"/> is null when momentum is 0.
+    /// </summary>
+    void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, float lr, float momentum,
+        float dampening, float weightDecay, bool nesterov, bool firstStep);
+
+    /// <summary>
+    /// One Adam step in place, PyTorch's rule (decoupled: AdamW's p ·= 1 − lr·wd instead of g += wd·p):
+    /// m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²; p −= lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε).
+    /// </summary>
+    void AdamStep(Storage param, Storage grad, Storage m, Storage v, int n, float lr, float beta1, float beta2,
+        float eps, float weightDecay, bool decoupled, int step);
+
+    /// <summary>avg += w·(x − avg), or avg = x when w is 1 (the running average of averaged SGD).</summary>
+    void Lerp(Storage avg, Storage x, int n, float w);
+}

@@ -1,0 +1,64 @@
+namespace TinyGrad.Optim;
+
+/// <summary>
+/// The base of all optimizers (PyTorch's torch.optim.Optimizer with one parameter group): it owns the
+/// parameter list, the learning rate and <see cref="ZeroGrad"/>. Subclasses implement one update rule
+/// through the backend's fused kernels, so a step is one pass over each parameter on any device.
+/// </summary>
+public abstract class Optimizer
+{
+    /// <summary>Takes the parameters to update; each must be a leaf that requires a gradient.</summary>
+    protected Optimizer(IEnumerable<Tensor> parameters, float lr)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        Parameters = [.. parameters];
+        if (Parameters.Count == 0) throw new ArgumentException($"{GetType().Name}: got an empty parameter list");
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            var p = Parameters[i] ?? throw new ArgumentException($"{GetType().Name}: parameter {i} is null");
+            if (!p.IsLeaf || !p.RequiresGrad)
+                throw new ArgumentException($"{GetType().Name}: parameter {i} ({p.Name ?? Shapes.Format(p.ShapeRef)}) must be a leaf with RequiresGrad set");
+        }
+        if (Parameters.Distinct().Count() != Parameters.Count)
+            throw new ArgumentException($"{GetType().Name}: a parameter appears twice in the list");
+        LearningRate = lr;
+    }
+
+    /// <summary>The parameters this optimizer updates.</summary>
+    public IReadOnlyList<Tensor> Parameters { get; }
+
+    /// <summary>The learning rate; a trainer may change it between steps.</summary>
+    public float LearningRate
+    {
+        get;
+        set => field = value >= 0 && float.IsFinite(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), $"{GetType().Name}: learning rate {value} must be finite and ≥ 0");
+    }
+
+    /// <summary>Clears every parameter's gradient.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters) p.ZeroGrad();
+    }
+
+    /// <summary>Applies one update to every parameter that has a gradient.</summary>
+    public void Step()
+    {
+        using var _ = Autograd.NoGrad();
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            var p = Parameters[i];
+            if (p.Grad is not Tensor g) continue;
+            if (g.Device != p.Device || g.Numel != p.Numel)
+                throw new InvalidOperationException($"{GetType().Name}: gradient {Shapes.Format(g.ShapeRef)} on {g.Device} does not fit parameter {i} {Shapes.Format(p.ShapeRef)} on {p.Device}");
+            Update(i, p, g);
+        }
+    }
+
+    /// <summary>The update rule for one parameter and its gradient (runs under no-grad).</summary>
+    protected abstract void Update(int index, Tensor param, Tensor grad);
+
+    /// <summary>A zero buffer shaped like a parameter, for optimizer state.</summary>
+    protected static Tensor StateLike(Tensor p) => Tensor.Zeros(p.ShapeRef, p.Device);
+}
