@@ -19,10 +19,12 @@ public sealed partial class CpuBackend
             TensorPrimitives.Subtract(row, m, output);
             if (log)
             {
-                // log softmax = (x − m) − log Σ e^(x − m); exponentiate into the output, then overwrite.
+                // log softmax = (x − m) − log Σ e^(x − m). Exponentiate into the output for the sum, then
+                // rebuild x − m and subtract: folding m + lse into one float first would round it at |m| ≈ 1e4.
                 TensorPrimitives.Exp(output, output);
                 float lse = MathF.Log(TensorPrimitives.Sum(output));
-                TensorPrimitives.Subtract(row, m + lse, output);
+                TensorPrimitives.Subtract(row, m, output);
+                TensorPrimitives.Subtract(output, lse, output);
             }
             else
             {

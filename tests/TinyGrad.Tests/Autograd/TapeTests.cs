@@ -1,0 +1,157 @@
+namespace TinyGrad.Tests;
+
+using TinyGrad;
+using TinyGrad.Optim;
+
+public class TapeTests
+{
+    private static Tensor Param(float[] data, params int[] shape) => Tensor.FromArray(data, shape).RequireGrad();
+
+    [Fact]
+    public void Backward_of_a_scalar_fills_leaf_gradients()
+    {
+        var x = Param([1f, 2f, 3f], 3);
+        var y = (x * x).Sum(); // dy/dx = 2x
+        y.Backward();
+        Assert.Equal([2f, 4f, 6f], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void Gradients_accumulate_across_backward_calls_until_ZeroGrad()
+    {
+        var x = Param([1f, -2f], 2);
+        (x * 3f).Sum().Backward();
+        (x * 3f).Sum().Backward();
+        Assert.Equal([6f, 6f], x.Grad!.ToArray());
+        x.ZeroGrad();
+        Assert.Null(x.Grad);
+    }
+
+    [Fact]
+    public void A_tensor_used_twice_gets_both_contributions()
+    {
+        var x = Param([2f], 1);
+        var y = x * x + x; // 2x + 1 = 5
+        y.Sum().Backward();
+        Assert.Equal(5f, x.Grad!.Item());
+    }
+
+    [Fact]
+    public void Second_backward_over_a_released_graph_is_a_clear_error()
+    {
+        var x = Param([1f, 2f], 2);
+        var loss = (x * x).Sum();
+        loss.Backward();
+        var error = Assert.Throws<InvalidOperationException>(() => loss.Backward());
+        Assert.Contains("already released", error.Message);
+    }
+
+    [Fact]
+    public void A_graph_built_on_a_released_intermediate_is_a_clear_error()
+    {
+        var x = Param([1f, 2f], 2);
+        var h = x.Exp();
+        h.Sum().Backward();
+        var again = (h * 2f).Sum(); // h's own graph is gone
+        var error = Assert.Throws<InvalidOperationException>(() => again.Backward());
+        Assert.Contains("released", error.Message);
+    }
+
+    [Fact]
+    public void The_tape_is_empty_after_backward()
+    {
+        Autograd.ClearTape();
+        var x = Param([1f, 2f, 3f], 3);
+        var loss = (x.Tanh() * x).Mean();
+        Assert.True(Autograd.TapeLength >= 3);
+        loss.Backward();
+        Assert.Equal(0, Autograd.TapeLength);
+    }
+
+    [Fact]
+    public void NoGrad_records_nothing_and_outputs_need_no_gradient()
+    {
+        Autograd.ClearTape();
+        var x = Param([1f, 2f], 2);
+        Tensor y;
+        using (Autograd.NoGrad()) y = (x * x).Sum();
+        Assert.False(y.RequiresGrad);
+        Assert.Equal(0, Autograd.TapeLength);
+        Assert.True(Autograd.IsGradEnabled);
+        Assert.Throws<InvalidOperationException>(() => y.Backward());
+    }
+
+    [Fact]
+    public void NoGrad_is_per_thread()
+    {
+        using var _ = Autograd.NoGrad();
+        bool enabledElsewhere = false;
+        var thread = new Thread(() => enabledElsewhere = Autograd.IsGradEnabled);
+        thread.Start();
+        thread.Join();
+        Assert.True(enabledElsewhere);
+        Assert.False(Autograd.IsGradEnabled);
+    }
+
+    [Fact]
+    public void Detach_cuts_the_history()
+    {
+        var x = Param([1f, 2f], 2);
+        var d = (x * 2f).Detach();
+        Assert.False(d.RequiresGrad);
+        Assert.True(d.IsLeaf);
+        var loss = (x * d).Sum(); // only the direct use of x counts: d/dx = d = 2x
+        loss.Backward();
+        Assert.Equal([2f, 4f], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void Explicit_upstream_gradient_for_non_scalar_outputs()
+    {
+        var x = Param([1f, 2f, 3f], 3);
+        var y = x * 2f;
+        Assert.Throws<ArgumentException>(() => y.Backward());
+        y.Backward(Tensor.FromArray([1f, 0f, -1f], 3));
+        Assert.Equal([2f, 0f, -2f], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void Broadcast_gradients_are_summed_back_to_the_input_shape()
+    {
+        var a = Param([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        var bias = Param([10f, 20f, 30f], 3);
+        var scale = Param([2f], 1);
+        ((a + bias) * scale).Sum().Backward();
+        Assert.Equal([4f, 4f, 4f], bias.Grad!.ToArray());   // 2 rows, each contributing scale = 2
+        Assert.Equal(new[] { 2, 3 }, a.Grad!.Shape);
+        Assert.Equal(21f + 2 * 60f, scale.Grad!.Item());    // Σ (a + bias) = 21 + 2·60
+    }
+
+    [Fact]
+    public void Leaf_gradients_do_not_alias_each_other()
+    {
+        var a = Param([1f, 1f], 2);
+        var b = Param([1f, 1f], 2);
+        (a + b).Sum().Backward(); // both receive the same upstream tensor
+        using (Autograd.NoGrad())
+            ClipGrad.ClipGradNorm([a], 0.5f); // scales a.Grad in place
+        Assert.Equal([1f, 1f], b.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void Custom_function_joins_the_tape()
+    {
+        var x = Param([1f, 2f], 2);
+        var cube = Autograd.Function("cube", [x], () => x * x * x, gy => [gy * 3f * x * x]);
+        cube.Sum().Backward();
+        Assert.Equal([3f, 12f], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void RequiresGrad_cannot_be_switched_off_on_an_op_output()
+    {
+        var x = Param([1f], 1);
+        var y = x * 2f;
+        Assert.Throws<InvalidOperationException>(() => y.RequiresGrad = false);
+    }
+}
