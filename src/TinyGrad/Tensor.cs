@@ -101,14 +101,18 @@ public sealed partial class Tensor
     /// <summary>A rank-0 tensor.</summary>
     public static Tensor Scalar(float value, Device? device = null) => Full([], value, device);
 
-    /// <summary>A tensor holding a copy of <paramref name="data"/> with the given shape (a 1-D tensor when no shape is given).</summary>
-    public static Tensor FromArray(float[] data, params int[] shape) => FromArray(data, shape, null);
+    /// <summary>A tensor holding a copy of <paramref name="data"/> with the given shape (1-D when no shape is given; see <see cref="Scalar"/> for rank 0).</summary>
+    public static Tensor FromArray(float[] data, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return FromArray(data, shape is null || shape.Length == 0 ? [data.Length] : shape, null);
+    }
 
-    /// <summary>A tensor holding a copy of <paramref name="data"/> with the given shape on <paramref name="device"/>.</summary>
+    /// <summary>A tensor holding a copy of <paramref name="data"/> with exactly the given shape (empty: rank 0) on <paramref name="device"/>.</summary>
     public static Tensor FromArray(float[] data, int[] shape, Device? device)
     {
         ArgumentNullException.ThrowIfNull(data);
-        shape = shape is null || shape.Length == 0 && data.Length != 1 ? [data.Length] : shape;
+        ArgumentNullException.ThrowIfNull(shape);
         Shapes.Validate(shape, "from_array");
         if (Shapes.Numel(shape) != data.Length)
             throw new ArgumentException($"from_array: {data.Length} values do not fill shape {Shapes.Format(shape)} ({Shapes.Numel(shape)} elements)");

@@ -155,16 +155,18 @@ public interface IBackend
     void SoftmaxBackward(Storage y, Storage gy, Storage gx, int rows, int cols, bool log);
 
     /// <summary>
-    /// Fused log-softmax + negative log-likelihood per row: loss[r] = logsumexp(x[r]) − x[r, t[r]].
-    /// Also writes lse[r] = logsumexp(x[r]) for the backward. Never materialises log-probabilities.
+    /// Fused log-softmax + negative log-likelihood per row: loss[r] = log Σⱼ e^(x[r,j] − m) − (x[r, t[r]] − m)
+    /// with m the row maximum. Writes stats[r] = (m, log Σⱼ e^(x[r,j] − m)) for the backward: kept apart,
+    /// because folding them into one float would round away ~1e−3 at |m| ≈ 1e4. Never materialises log-probabilities.
     /// </summary>
-    void CrossEntropy(Storage x, int rows, int cols, int[] targets, Storage loss, Storage lse);
+    void CrossEntropy(Storage x, int rows, int cols, int[] targets, Storage loss, Storage stats);
 
     /// <summary>
-    /// Backward of <see cref="CrossEntropy"/>: gx[r, j] += scale·gy[0]·(softmax(x[r])_j − [j = t[r]]),
-    /// reading the upstream scalar gradient from device memory so no host round trip is needed.
+    /// Backward of <see cref="CrossEntropy"/>: gx[r, j] += scale·gy[0]·(softmax(x[r])_j − [j = t[r]]), with
+    /// softmax = e^((x − m) − logsum) from the saved stats, reading the upstream scalar gradient from device
+    /// memory so no host round trip is needed.
     /// </summary>
-    void CrossEntropyBackward(Storage x, Storage lse, int rows, int cols, int[] targets, Storage gy, float scale, Storage gx);
+    void CrossEntropyBackward(Storage x, Storage stats, int rows, int cols, int[] targets, Storage gy, float scale, Storage gx);
 
     /// <summary>Σ x² in double precision (for gradient-norm clipping).</summary>
     double SumOfSquares(Storage x);

@@ -55,8 +55,8 @@ public sealed partial class Tensor
         CheckIndices("cross_entropy", targets, cols, logits._shape);
         var ids = (int[])targets.Clone();
         var perRow = Empty([rows], logits.Backend);
-        var lse = Empty([rows], logits.Backend);
-        logits.Backend.CrossEntropy(logits.Storage, rows, cols, ids, perRow.Storage, lse.Storage);
+        var stats = Empty([rows, 2], logits.Backend);
+        logits.Backend.CrossEntropy(logits.Storage, rows, cols, ids, perRow.Storage, stats.Storage);
         var loss = Empty([], logits.Backend);
         logits.Backend.Reduce(Backends.ReduceOp.Sum, perRow.Storage, loss.Storage, 1, rows, 1);
         float scale = 1f;
@@ -68,7 +68,7 @@ public sealed partial class Tensor
         return Autograd.Record("cross_entropy", loss, [logits], gy =>
         {
             var gx = Zeros(logits._shape, logits.Device);
-            logits.Backend.CrossEntropyBackward(logits.Storage, lse.Storage, rows, cols, ids, gy.Storage, scale, gx.Storage);
+            logits.Backend.CrossEntropyBackward(logits.Storage, stats.Storage, rows, cols, ids, gy.Storage, scale, gx.Storage);
             logits.AccumulateGrad(gx);
         });
     }

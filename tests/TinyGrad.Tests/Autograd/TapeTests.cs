@@ -155,3 +155,29 @@ public class TapeTests
         Assert.Throws<InvalidOperationException>(() => y.RequiresGrad = false);
     }
 }
+
+public class TapeMemoryTests
+{
+    [Fact]
+    public void Tensors_saved_for_backward_are_freed_after_it()
+    {
+        var x = Tensor.Ones(256, 256).RequireGrad();
+        var (loss, saved) = Build(x);
+        loss.Backward();
+        for (int i = 0; i < 3 && saved.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.False(saved.IsAlive, "an intermediate saved by the tape outlived Backward()");
+        Assert.NotNull(x.Grad);
+    }
+
+    // In its own method so that no local of the test keeps the intermediate alive.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (Tensor Loss, WeakReference Saved) Build(Tensor x)
+    {
+        var h = x.Exp();        // exp saves its output for the backward
+        return ((h * 2f).Sum(), new WeakReference(h.Storage));
+    }
+}

@@ -63,28 +63,35 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public void CrossEntropy(Storage x, int rows, int cols, int[] targets, Storage loss, Storage lse)
+    public void CrossEntropy(Storage x, int rows, int cols, int[] targets, Storage loss, Storage stats)
     {
-        float[] src = Data(x), l = Data(loss), z = Data(lse);
+        float[] src = Data(x), l = Data(loss), st = Data(stats);
         var scratch = new float[cols];
         for (int r = 0; r < rows; r++)
         {
             var row = src.AsSpan(r * cols, cols);
-            z[r] = LogSumExp(row, scratch);
-            l[r] = z[r] - row[targets[r]];
+            float m = TensorPrimitives.Max(row);
+            if (float.IsInfinity(m)) m = 0f; // keep x − m free of ∞ − ∞
+            TensorPrimitives.Subtract(row, m, scratch);
+            TensorPrimitives.Exp(scratch, scratch);
+            float logSum = MathF.Log(TensorPrimitives.Sum(scratch));
+            st[2 * r] = m;
+            st[2 * r + 1] = logSum;
+            l[r] = logSum - (row[targets[r]] - m);
         }
     }
 
     /// <inheritdoc/>
-    public void CrossEntropyBackward(Storage x, Storage lse, int rows, int cols, int[] targets, Storage gy, float scale, Storage gx)
+    public void CrossEntropyBackward(Storage x, Storage stats, int rows, int cols, int[] targets, Storage gy, float scale, Storage gx)
     {
-        float[] src = Data(x), z = Data(lse), dst = Data(gx);
+        float[] src = Data(x), st = Data(stats), dst = Data(gx);
         float g = Data(gy)[0] * scale;
         var tmp = new float[cols];
         for (int r = 0; r < rows; r++)
         {
-            // softmax_j = e^(x_j − lse); d loss / d x_j = softmax_j − [j = target].
-            TensorPrimitives.Subtract(src.AsSpan(r * cols, cols), z[r], tmp);
+            // softmax_j = e^((x_j − m) − logsum); d loss / d x_j = softmax_j − [j = target].
+            TensorPrimitives.Subtract(src.AsSpan(r * cols, cols), st[2 * r], tmp);
+            TensorPrimitives.Subtract(tmp, st[2 * r + 1], tmp);
             TensorPrimitives.Exp(tmp, tmp);
             tmp[targets[r]] -= 1f;
             var outRow = dst.AsSpan(r * cols, cols);
