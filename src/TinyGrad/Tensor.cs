@@ -249,6 +249,25 @@ public sealed partial class Tensor
         else Grad = Grad + g;
     }
 
+    /// <summary>
+    /// Accumulates a gradient that is cheaper to add in place than to build densely (a scatter-add into a
+    /// few rows): a leaf's own gradient buffer is updated directly, so an embedding's backward touches only
+    /// the looked-up rows once the buffer exists.
+    /// </summary>
+    internal void AccumulateGradInPlace(Action<Storage> addInto)
+    {
+        if (!RequiresGrad) return;
+        if (IsLeaf)
+        {
+            Grad ??= Zeros(_shape, Device);
+            addInto(Grad.Storage);
+            return;
+        }
+        var g = Zeros(_shape, Device);
+        addInto(g.Storage);
+        AccumulateGrad(g);
+    }
+
     internal static void SameDevice(string op, Tensor a, Tensor b)
     {
         if (a.Device != b.Device)

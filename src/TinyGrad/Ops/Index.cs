@@ -29,11 +29,7 @@ public sealed partial class Tensor
         var ids = (int[])indices.Clone(); // the caller may reuse its buffer before backward
         Backend.IndexSelectRows(Storage, rowLength, ids, y.Storage);
         return Autograd.Record("index_select", y, [this], gy =>
-        {
-            var gx = Zeros(_shape, Device);
-            Backend.IndexAddRows(gy.Storage, rowLength, ids, gx.Storage);
-            AccumulateGrad(gx);
-        });
+            AccumulateGradInPlace(g => Backend.IndexAddRows(gy.Storage, rowLength, ids, g)));
     }
 
     /// <summary>

@@ -1,0 +1,42 @@
+namespace TinyGrad.NN;
+
+/// <summary>A lookup table of word vectors: <c>weight</c> [num, dim], initialised N(0, 1) as in PyTorch.</summary>
+public sealed class Embedding : Module
+{
+    /// <summary>Creates the table.</summary>
+    public Embedding(int numEmbeddings, int embeddingDim, Generator generator)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        if (numEmbeddings <= 0 || embeddingDim <= 0)
+            throw new ArgumentOutOfRangeException(nameof(numEmbeddings), $"Embedding: sizes num={numEmbeddings}, dim={embeddingDim} must be positive");
+        NumEmbeddings = numEmbeddings;
+        EmbeddingDim = embeddingDim;
+        RegisterParameter("weight", Tensor.Randn([numEmbeddings, embeddingDim], generator));
+    }
+
+    /// <summary>Vocabulary size.</summary>
+    public int NumEmbeddings { get; }
+
+    /// <summary>Vector size.</summary>
+    public int EmbeddingDim { get; }
+
+    /// <summary>The table [num, dim] (shared with a decoder when weights are tied).</summary>
+    public Tensor Weight => GetParameter("weight");
+
+    /// <summary>
+    /// Looks up <paramref name="ids"/> laid out as <paramref name="shape"/> (e.g. [T, B]); returns [..shape, dim].
+    /// The backward scatter-adds into the looked-up rows only.
+    /// </summary>
+    public Tensor Forward(int[] ids, params int[] shape) => Lookup(Weight, ids, shape);
+
+    /// <summary>The lookup with an explicit table (embedding dropout passes a row-masked copy).</summary>
+    public static Tensor Lookup(Tensor table, int[] ids, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(ids);
+        shape = shape is null || shape.Length == 0 ? [ids.Length] : shape;
+        if (Shapes.Numel(shape) != ids.Length)
+            throw new ArgumentException($"embedding: {ids.Length} ids do not fill shape {Shapes.Format(shape)}");
+        return table.IndexSelect(ids).Reshape([.. shape, table.Size(1)]);
+    }
+}

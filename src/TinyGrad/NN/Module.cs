@@ -1,0 +1,179 @@
+namespace TinyGrad.NN;
+
+/// <summary>
+/// The base of every layer, shaped like PyTorch's nn.Module: named parameters and submodules registered
+/// in order, a train/eval mode, and a state dict whose dotted names match PyTorch's
+/// (<c>rnns.0.weight_ih_l0</c>), so checkpoints move between the two.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<KeyValuePair<string, Tensor>> _parameters = [];
+    private readonly List<KeyValuePair<string, Module>> _modules = [];
+
+    /// <summary>True in training mode (dropout active), false after <see cref="Eval"/>.</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>Registers (or replaces) a parameter under <paramref name="name"/>; it becomes a leaf that requires a gradient.</summary>
+    protected Tensor RegisterParameter(string name, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (!value.IsLeaf)
+            throw new ArgumentException($"{GetType().Name}: parameter '{name}' must be a leaf tensor (Detach() it first)");
+        value.RequiresGrad = true;
+        value.Name ??= name;
+        int at = _parameters.FindIndex(p => p.Key == name);
+        if (at >= 0) _parameters[at] = new(name, value);
+        else
+        {
+            if (_modules.Any(m => m.Key == name)) throw new ArgumentException($"{GetType().Name}: '{name}' is already a submodule");
+            _parameters.Add(new(name, value));
+        }
+        return value;
+    }
+
+    /// <summary>The parameter registered under <paramref name="name"/> on this module.</summary>
+    protected Tensor GetParameter(string name) =>
+        _parameters.FirstOrDefault(p => p.Key == name).Value ?? throw new KeyNotFoundException($"{GetType().Name}: no parameter '{name}'");
+
+    /// <summary>Replaces a parameter with another tensor of the same shape (weight tying shares one tensor between modules).</summary>
+    protected void ReplaceParameter(string name, Tensor value)
+    {
+        var old = GetParameter(name);
+        if (!Shapes.Equal(old.ShapeRef, value.ShapeRef))
+            throw new ArgumentException($"{GetType().Name}: parameter '{name}' has shape {Shapes.Format(old.ShapeRef)}, cannot share one of shape {Shapes.Format(value.ShapeRef)}");
+        RegisterParameter(name, value);
+    }
+
+    /// <summary>Registers a submodule under <paramref name="name"/> (its parameters appear as <c>name.param</c>).</summary>
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (_parameters.Any(p => p.Key == name) || _modules.Any(m => m.Key == name))
+            throw new ArgumentException($"{GetType().Name}: the name '{name}' is already taken");
+        _modules.Add(new(name, module));
+        return module;
+    }
+
+    /// <summary>Direct submodules in registration order.</summary>
+    public IEnumerable<KeyValuePair<string, Module>> NamedChildren() => _modules;
+
+    /// <summary>
+    /// Every parameter with its dotted name, each tensor once (a tied weight is listed under its first
+    /// name, like PyTorch's named_parameters).
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> NamedParameters()
+    {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var entry in AllParameters(""))
+            if (seen.Add(entry.Value)) yield return entry;
+    }
+
+    /// <summary>Every parameter, each tensor once: what an optimizer takes.</summary>
+    public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Value);
+
+    /// <summary>The number of trainable scalars (a tied weight counted once).</summary>
+    public long ParameterCount() => Parameters().Sum(p => (long)p.Numel);
+
+    private IEnumerable<KeyValuePair<string, Tensor>> AllParameters(string prefix)
+    {
+        foreach (var p in _parameters) yield return new(prefix + p.Key, p.Value);
+        foreach (var m in _modules)
+            foreach (var p in m.Value.AllParameters(prefix + m.Key + ".")) yield return p;
+    }
+
+    /// <summary>Sets training mode here and in every submodule; returns this module.</summary>
+    public Module Train(bool mode = true)
+    {
+        Training = mode;
+        foreach (var m in _modules) m.Value.Train(mode);
+        return this;
+    }
+
+    /// <summary>Sets evaluation mode (dropout off) here and in every submodule; returns this module.</summary>
+    public Module Eval() => Train(false);
+
+    /// <summary>Clears every parameter's gradient.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters()) p.ZeroGrad();
+    }
+
+    /// <summary>
+    /// Name → tensor for every parameter, with PyTorch's names. A tied weight appears under each of its
+    /// names, as in PyTorch. The tensors are the live parameters (detached views), not copies.
+    /// </summary>
+    public Dictionary<string, Tensor> StateDict()
+    {
+        var dict = new Dictionary<string, Tensor>();
+        foreach (var p in AllParameters("")) dict[p.Key] = p.Value.Detach();
+        return dict;
+    }
+
+    /// <summary>
+    /// Copies values into the parameters by name. Every problem is collected first: missing names
+    /// (strict only), unexpected names (strict only) and shape mismatches (always); if there is any, one
+    /// <see cref="StateDictException"/> lists them all and no parameter is changed.
+    /// </summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var own = AllParameters("").ToList();
+        var missing = new List<string>();
+        var mismatched = new List<string>();
+        foreach (var (name, param) in own)
+        {
+            if (!state.TryGetValue(name, out var value))
+            {
+                if (strict) missing.Add(name);
+            }
+            else if (!Shapes.Equal(value.ShapeRef, param.ShapeRef))
+            {
+                mismatched.Add($"{name}: checkpoint {Shapes.Format(value.ShapeRef)} vs model {Shapes.Format(param.ShapeRef)}");
+            }
+        }
+        var ownNames = own.Select(p => p.Key).ToHashSet();
+        var unexpected = strict ? state.Keys.Where(k => !ownNames.Contains(k)).ToList() : [];
+        if (missing.Count + mismatched.Count + unexpected.Count > 0)
+            throw new StateDictException(GetType().Name, missing, unexpected, mismatched);
+
+        using var _ = Autograd.NoGrad();
+        foreach (var (name, param) in own)
+        {
+            if (!state.TryGetValue(name, out var value)) continue;
+            var source = value.Device == param.Device ? value : value.Detach().To(param.Device);
+            int n = param.Numel;
+            param.Backend.CopyBlocks(source.Storage, 0, n, param.Storage, 0, n, n, 1);
+        }
+    }
+}
+
+/// <summary>A state dict that does not fit a module: every missing, unexpected and wrongly shaped tensor, by name.</summary>
+public sealed class StateDictException : Exception
+{
+    /// <summary>Creates the exception from the three lists of problems.</summary>
+    public StateDictException(string module, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected, IReadOnlyList<string> mismatched)
+        : base(Describe(module, missing, unexpected, mismatched))
+    {
+        Missing = missing;
+        Unexpected = unexpected;
+        Mismatched = mismatched;
+    }
+
+    /// <summary>Names the module has and the state dict lacks.</summary>
+    public IReadOnlyList<string> Missing { get; }
+
+    /// <summary>Names the state dict has and the module lacks.</summary>
+    public IReadOnlyList<string> Unexpected { get; }
+
+    /// <summary>"name: checkpoint [shape] vs model [shape]" for each shape mismatch.</summary>
+    public IReadOnlyList<string> Mismatched { get; }
+
+    private static string Describe(string module, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected, IReadOnlyList<string> mismatched)
+    {
+        var parts = new List<string>();
+        if (missing.Count > 0) parts.Add($"missing: {string.Join(", ", missing)}");
+        if (unexpected.Count > 0) parts.Add($"unexpected: {string.Join(", ", unexpected)}");
+        if (mismatched.Count > 0) parts.Add($"wrong shape: {string.Join("; ", mismatched)}");
+        return $"load_state_dict into {module}: {string.Join(" | ", parts)}";
+    }
+}
