@@ -9,13 +9,16 @@ namespace TinyGrad;
 /// <remarks>The tape is per thread (like the no-grad flag): a graph is built and replayed on one thread.</remarks>
 public static class Autograd
 {
-    /// <summary>One recorded op.</summary>
-    internal sealed class Node(string op, Tensor output, Tensor[] inputs, Action<Tensor> backward)
+    /// <summary>
+    /// One recorded op. Most ops have one output; a fused layer (an LSTM over a whole window) may have
+    /// several, and its backward then receives one gradient per output (null where none flowed).
+    /// </summary>
+    internal sealed class Node(string op, Tensor[] outputs, Tensor[] inputs, Action<Tensor?[]> backward)
     {
         public string Op { get; } = op;
-        public Tensor Output { get; } = output;
+        public Tensor[] Outputs { get; } = outputs;
         public Tensor[] Inputs { get; private set; } = inputs;
-        public Action<Tensor>? Backward { get; private set; } = backward;
+        public Action<Tensor?[]>? Backward { get; private set; } = backward;
         public bool Released { get; private set; }
 
         // Drops the closure and with it every tensor it saved for the backward pass.
@@ -23,7 +26,7 @@ public static class Autograd
         {
             Backward = null;
             Inputs = [];
-            Output.Grad = null;
+            foreach (var o in Outputs) o.Grad = null;
             Released = true;
         }
     }
@@ -69,15 +72,27 @@ public static class Autograd
     /// </summary>
     internal static Tensor Record(string op, Tensor output, Tensor[] inputs, Action<Tensor> backward)
     {
-        if (!IsGradEnabled) return output;
+        RecordMany(op, [output], inputs, grads => backward(grads[0]!));
+        return output;
+    }
+
+    /// <summary>
+    /// Records one node with several outputs (for fused multi-output ops). The backward runs when any
+    /// output received a gradient; the others arrive as null.
+    /// </summary>
+    internal static void RecordMany(string op, Tensor[] outputs, Tensor[] inputs, Action<Tensor?[]> backward)
+    {
+        if (!IsGradEnabled) return;
         bool any = false;
         foreach (var input in inputs) any |= input.RequiresGrad;
-        if (!any) return output;
-        var node = new Node(op, output, inputs, backward);
-        output.Creator = node;
-        output.RequiresGrad = true;
+        if (!any) return;
+        var node = new Node(op, outputs, inputs, backward);
+        foreach (var output in outputs)
+        {
+            output.Creator = node;
+            output.RequiresGrad = true;
+        }
         Tape.Add(node);
-        return output;
     }
 
     /// <summary>
@@ -139,9 +154,15 @@ public static class Autograd
             for (int i = end; i >= 0; i--)
             {
                 var node = tape[i];
-                if (node.Output.Grad is not Tensor gy) continue; // not on a path to the root
-                node.Output.Grad = null;
-                node.Backward!(gy);
+                var grads = new Tensor?[node.Outputs.Length];
+                bool reached = false;
+                for (int o = 0; o < grads.Length; o++)
+                {
+                    grads[o] = node.Outputs[o].Grad;
+                    reached |= grads[o] is not null;
+                    node.Outputs[o].Grad = null;
+                }
+                if (reached) node.Backward!(grads); // otherwise the node is not on a path to the root
             }
         }
         finally

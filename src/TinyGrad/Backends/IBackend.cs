@@ -76,7 +76,7 @@ public enum ReduceOp
 /// <para>To add a backend: implement this interface and a <see cref="Storage"/> subclass, register a
 /// <see cref="Device"/> with <see cref="Device.Register"/>, and run the op tests against it.</para>
 /// </remarks>
-public interface IBackend
+public partial interface IBackend
 {
     /// <summary>The device this backend serves.</summary>
     Device Device { get; }

@@ -3,12 +3,15 @@ namespace TinyGrad.NN;
 /// <summary>A lookup table of word vectors: <c>weight</c> [num, dim], initialised N(0, 1) as in PyTorch.</summary>
 public sealed class Embedding : Module
 {
-    /// <summary>Creates the table.</summary>
+    private readonly Generator _generator;
+
+    /// <summary>Creates the table; <paramref name="generator"/> also draws the embedding-dropout masks.</summary>
     public Embedding(int numEmbeddings, int embeddingDim, Generator generator)
     {
         ArgumentNullException.ThrowIfNull(generator);
         if (numEmbeddings <= 0 || embeddingDim <= 0)
             throw new ArgumentOutOfRangeException(nameof(numEmbeddings), $"Embedding: sizes num={numEmbeddings}, dim={embeddingDim} must be positive");
+        _generator = generator;
         NumEmbeddings = numEmbeddings;
         EmbeddingDim = embeddingDim;
         RegisterParameter("weight", Tensor.Randn([numEmbeddings, embeddingDim], generator));
@@ -24,10 +27,26 @@ public sealed class Embedding : Module
     public Tensor Weight => GetParameter("weight");
 
     /// <summary>
+    /// Embedding dropout (AWD-LSTM's embedded_dropout): in training, whole words — rows of the table — are
+    /// dropped with this probability for the forward pass and the rest scaled by 1/(1 − p). Off in eval mode.
+    /// </summary>
+    public float WordDropout
+    {
+        get;
+        set => field = Dropout.CheckProbability(value, "Embedding.WordDropout");
+    }
+
+    /// <summary>
     /// Looks up <paramref name="ids"/> laid out as <paramref name="shape"/> (e.g. [T, B]); returns [..shape, dim].
     /// The backward scatter-adds into the looked-up rows only.
     /// </summary>
-    public Tensor Forward(int[] ids, params int[] shape) => Lookup(Weight, ids, shape);
+    public Tensor Forward(int[] ids, params int[] shape)
+    {
+        var table = Weight;
+        if (Training && WordDropout > 0f)
+            table = table * Dropout.Mask([NumEmbeddings, 1], WordDropout, _generator, table.Device); // one draw per word
+        return Lookup(table, ids, shape);
+    }
 
     /// <summary>The lookup with an explicit table (embedding dropout passes a row-masked copy).</summary>
     public static Tensor Lookup(Tensor table, int[] ids, params int[] shape)

@@ -1,0 +1,53 @@
+using System.Numerics.Tensors;
+
+namespace TinyGrad.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    /// <inheritdoc/>
+    public void LstmCellForward(Storage gates, int gatesOffset, Storage cPrev, int cPrevOffset,
+        Storage c, int cOffset, Storage h, int hOffset, int batch, int hidden)
+    {
+        float[] gs = Data(gates), cp = Data(cPrev), cs = Data(c), hs = Data(h);
+        int h4 = 4 * hidden;
+        for (int b = 0; b < batch; b++)
+        {
+            var row = gs.AsSpan(gatesOffset + b * h4, h4);
+            // Gates are contiguous per row: one SIMD call each for σ over (i, f), tanh over g, σ over o.
+            TensorPrimitives.Sigmoid(row[..(2 * hidden)], row[..(2 * hidden)]);
+            TensorPrimitives.Tanh(row.Slice(2 * hidden, hidden), row.Slice(2 * hidden, hidden));
+            TensorPrimitives.Sigmoid(row.Slice(3 * hidden, hidden), row.Slice(3 * hidden, hidden));
+            ReadOnlySpan<float> i = row[..hidden], f = row.Slice(hidden, hidden), g = row.Slice(2 * hidden, hidden), o = row.Slice(3 * hidden, hidden);
+            var cRow = cs.AsSpan(cOffset + b * hidden, hidden);
+            var hRow = hs.AsSpan(hOffset + b * hidden, hidden);
+            TensorPrimitives.Multiply(f, cp.AsSpan(cPrevOffset + b * hidden, hidden), cRow); // f⊙c_prev
+            TensorPrimitives.MultiplyAdd(i, g, cRow, cRow);                                   // + i⊙g
+            TensorPrimitives.Tanh(cRow, hRow);
+            TensorPrimitives.Multiply(hRow, o, hRow);                                         // o⊙tanh(c)
+        }
+    }
+
+    /// <inheritdoc/>
+    public void LstmCellBackward(Storage gates, int gatesOffset, Storage cPrev, int cPrevOffset, Storage c, int cOffset,
+        Storage dh, int dhOffset, Storage dc, Storage dGates, int dGatesOffset, int batch, int hidden)
+    {
+        float[] gs = Data(gates), cp = Data(cPrev), cs = Data(c), dhs = Data(dh), dcs = Data(dc), dgs = Data(dGates);
+        int h4 = 4 * hidden;
+        for (int b = 0; b < batch; b++)
+        {
+            int a = gatesOffset + b * h4, d = dGatesOffset + b * h4, r = b * hidden;
+            for (int j = 0; j < hidden; j++)
+            {
+                float i = gs[a + j], f = gs[a + hidden + j], g = gs[a + 2 * hidden + j], o = gs[a + 3 * hidden + j];
+                float tc = MathF.Tanh(cs[cOffset + r + j]);
+                float dhv = dhs[dhOffset + r + j];
+                float dct = dcs[r + j] + dhv * o * (1f - tc * tc);
+                dgs[d + j] = dct * g * i * (1f - i);
+                dgs[d + hidden + j] = dct * cp[cPrevOffset + r + j] * f * (1f - f);
+                dgs[d + 2 * hidden + j] = dct * i * (1f - g * g);
+                dgs[d + 3 * hidden + j] = dhv * tc * o * (1f - o);
+                dcs[r + j] = dct * f;
+            }
+        }
+    }
+}
