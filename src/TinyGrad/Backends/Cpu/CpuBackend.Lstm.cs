@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace TinyGrad.Backends.Cpu;
@@ -33,13 +34,33 @@ public sealed partial class CpuBackend
     {
         float[] gs = Data(gates), cp = Data(cPrev), cs = Data(c), dhs = Data(dh), dcs = Data(dc), dgs = Data(dGates);
         int h4 = 4 * hidden;
+        var tanhC = new float[hidden];
         for (int b = 0; b < batch; b++)
         {
             int a = gatesOffset + b * h4, d = dGatesOffset + b * h4, r = b * hidden;
-            for (int j = 0; j < hidden; j++)
+            TensorPrimitives.Tanh(cs.AsSpan(cOffset + r, hidden), tanhC);
+            var one = Vector<float>.One;
+            int j = 0;
+            // Vectorised body: the same formulas as the scalar tail below, Vector<float>.Count lanes at a time.
+            for (; j <= hidden - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                var i = new Vector<float>(gs, a + j);
+                var f = new Vector<float>(gs, a + hidden + j);
+                var g = new Vector<float>(gs, a + 2 * hidden + j);
+                var o = new Vector<float>(gs, a + 3 * hidden + j);
+                var tc = new Vector<float>(tanhC, j);
+                var dhv = new Vector<float>(dhs, dhOffset + r + j);
+                var dct = new Vector<float>(dcs, r + j) + dhv * o * (one - tc * tc);
+                (dct * g * i * (one - i)).CopyTo(dgs, d + j);
+                (dct * new Vector<float>(cp, cPrevOffset + r + j) * f * (one - f)).CopyTo(dgs, d + hidden + j);
+                (dct * i * (one - g * g)).CopyTo(dgs, d + 2 * hidden + j);
+                (dhv * tc * o * (one - o)).CopyTo(dgs, d + 3 * hidden + j);
+                (dct * f).CopyTo(dcs, r + j);
+            }
+            for (; j < hidden; j++)
             {
                 float i = gs[a + j], f = gs[a + hidden + j], g = gs[a + 2 * hidden + j], o = gs[a + 3 * hidden + j];
-                float tc = MathF.Tanh(cs[cOffset + r + j]);
+                float tc = tanhC[j];
                 float dhv = dhs[dhOffset + r + j];
                 float dct = dcs[r + j] + dhv * o * (1f - tc * tc);
                 dgs[d + j] = dct * g * i * (1f - i);
