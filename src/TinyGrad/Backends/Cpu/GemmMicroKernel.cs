@@ -20,7 +20,7 @@ internal enum GemmKernelKind
 
 /// <summary>A compile-time integer for generic specialisation: the JIT folds <c>T.Value</c> to a constant.</summary>
 internal interface IConstant { static abstract int Value { get; } }
-#pragma warning disable CS1591 // trivial marker types
+internal struct N0 : IConstant { public static int Value => 0; }
 internal struct N1 : IConstant { public static int Value => 1; }
 internal struct N2 : IConstant { public static int Value => 2; }
 internal struct N3 : IConstant { public static int Value => 3; }
@@ -33,7 +33,6 @@ internal struct N9 : IConstant { public static int Value => 9; }
 internal struct N10 : IConstant { public static int Value => 10; }
 internal struct N11 : IConstant { public static int Value => 11; }
 internal struct N12 : IConstant { public static int Value => 12; }
-#pragma warning restore CS1591
 
 /// <summary>
 /// The register-tile ("micro") kernels: C[R x NV·W] (op)= alpha · Ã[R x kc] · B̃[kc x NV·W] where W is the
@@ -47,25 +46,44 @@ internal struct N12 : IConstant { public static int Value => 12; }
 /// 1 broadcast fit in the 32 zmm registers. With 24 independent accumulators the 4-cycle FMA latency is
 /// hidden. (Zen 4 splits a 512-bit FMA into two 256-bit halves, so the peak equals the AVX2 kernel's; the
 /// wider tile still halves loop and load overhead.) The AVX2 6x16 tile is the same idea in 16 ymm registers.</para>
-/// <para>A is packed so that the R values needed at step p are contiguous (<c>a[p*MR + r]</c>); the JIT
-/// folds the broadcast into the FMA as an embedded-broadcast memory operand. B is read with a row stride
-/// <c>ldb</c>: the packed sliver's width, or the caller's real leading dimension when B is read in place.</para>
-/// <para>Each kernel is generic over the number of rows <c>TR</c> and vectors per row <c>TV</c>; value-type
-/// generics are specialised per instantiation, so the <c>if (TR.Value &gt; r)</c> tests vanish and edge
-/// tiles (e.g. the 8 leftover rows when M = 20) run without padding work.</para>
+/// <para>A is packed so that the R values needed at step p are contiguous (<c>a[p*MR + r]</c>); each becomes
+/// one <c>vbroadcastss</c> from memory (a load, no shuffle). B is read with a row stride <c>ldb</c>: the
+/// packed sliver's width, or the caller's real leading dimension when B is read in place, in which case
+/// the <c>TP</c> variant prefetches B rows ahead.</para>
+/// <para>Each kernel is generic over the number of rows <c>TR</c>, vectors per row <c>TV</c> and prefetch
+/// <c>TP</c>; value-type generics are specialised per instantiation, so the <c>if (TR.Value &gt; r)</c>
+/// tests vanish and edge tiles (e.g. the 8 leftover rows when M = 20) run without padding work. The
+/// instantiations are listed in <see cref="GemmKernelTable"/>.</para>
 /// <para>Epilogue: C = alpha·acc + beta·C, and C is not read when beta == 0 (so NaN garbage there is ignored,
 /// as BLAS requires). Every kernel writes a full NV·W columns; the driver handles ragged column edges.</para>
 /// </remarks>
 internal static unsafe class GemmMicroKernel
 {
+    /// <summary>
+    /// How many k steps ahead the kernels prefetch B when they read it in place (the small-M "direct" path):
+    /// rows of an unpacked B are a large stride apart, a pattern the hardware prefetcher does not follow,
+    /// so with B in DRAM (an LSTM's recurrent weights after the big output layer has flushed the cache)
+    /// each row would otherwise cost a full memory latency.
+    /// </summary>
+    internal static int PrefetchRowsAhead = 12;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRow(float* row, int floats)
+    {
+        Sse.Prefetch0(row);
+        if (floats > 16) Sse.Prefetch0(row + 16);
+        Sse.Prefetch0(row + floats - 1); // the row need not be cache-line aligned
+    }
+
     // ---------------------------------------------------------------- AVX-512: 12 x 32
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    internal static void Avx512<TR, TV>(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
-        where TR : struct, IConstant where TV : struct, IConstant
+    internal static void Avx512<TR, TV, TP>(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+        where TR : struct, IConstant where TV : struct, IConstant where TP : struct, IConstant
     {
         const int MR = 12;
         bool two = TV.Value == 2;
+        nint ahead = PrefetchRowsAhead * ldb;
         // Touch the C tile now so its cache misses overlap with the k loop instead of stalling the epilogue.
         for (int r = 0; r < TR.Value; r++) { Sse.Prefetch0(c + r * ldc); if (two) Sse.Prefetch0(c + r * ldc + 16); }
 
@@ -75,6 +93,7 @@ internal static unsafe class GemmMicroKernel
         Vector512<float> c9a = default, c9b = default, cAa = default, cAb = default, cBa = default, cBb = default;
         for (int p = 0; p < kc; p++)
         {
+            if (TP.Value != 0) PrefetchRow(b + ahead, two ? 32 : 16);
             Vector512<float> b0 = Vector512.Load(b);
             Vector512<float> b1 = two ? Vector512.Load(b + 16) : default;
             Vector512<float> s;
@@ -124,20 +143,68 @@ internal static unsafe class GemmMicroKernel
         }
     }
 
+    /// <summary>
+    /// 12 x 8 companion of the AVX-512 kernel for a ragged right edge of at most 8 columns (N = 200 and
+    /// N = 2600 both end in one): half the FMA work of running a 16-wide vector over 8 useful columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
+    internal static void Avx512Narrow<TR, TP>(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+        where TR : struct, IConstant where TP : struct, IConstant
+    {
+        const int MR = 12;
+        nint ahead = PrefetchRowsAhead * ldb;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector256<float> c6 = default, c7 = default, c8 = default, c9 = default, cA = default, cB = default;
+        for (int p = 0; p < kc; p++)
+        {
+            if (TP.Value != 0) PrefetchRow(b + ahead, 8);
+            Vector256<float> b0 = Vector256.Load(b);
+            c0 = Fma.MultiplyAdd(Vector256.Create(a[0]), b0, c0);
+            if (TR.Value > 1) c1 = Fma.MultiplyAdd(Vector256.Create(a[1]), b0, c1);
+            if (TR.Value > 2) c2 = Fma.MultiplyAdd(Vector256.Create(a[2]), b0, c2);
+            if (TR.Value > 3) c3 = Fma.MultiplyAdd(Vector256.Create(a[3]), b0, c3);
+            if (TR.Value > 4) c4 = Fma.MultiplyAdd(Vector256.Create(a[4]), b0, c4);
+            if (TR.Value > 5) c5 = Fma.MultiplyAdd(Vector256.Create(a[5]), b0, c5);
+            if (TR.Value > 6) c6 = Fma.MultiplyAdd(Vector256.Create(a[6]), b0, c6);
+            if (TR.Value > 7) c7 = Fma.MultiplyAdd(Vector256.Create(a[7]), b0, c7);
+            if (TR.Value > 8) c8 = Fma.MultiplyAdd(Vector256.Create(a[8]), b0, c8);
+            if (TR.Value > 9) c9 = Fma.MultiplyAdd(Vector256.Create(a[9]), b0, c9);
+            if (TR.Value > 10) cA = Fma.MultiplyAdd(Vector256.Create(a[10]), b0, cA);
+            if (TR.Value > 11) cB = Fma.MultiplyAdd(Vector256.Create(a[11]), b0, cB);
+            a += MR;
+            b += ldb;
+        }
+        Store256(c, c0, default, false, alpha, beta);
+        if (TR.Value > 1) Store256(c + ldc, c1, default, false, alpha, beta);
+        if (TR.Value > 2) Store256(c + 2 * ldc, c2, default, false, alpha, beta);
+        if (TR.Value > 3) Store256(c + 3 * ldc, c3, default, false, alpha, beta);
+        if (TR.Value > 4) Store256(c + 4 * ldc, c4, default, false, alpha, beta);
+        if (TR.Value > 5) Store256(c + 5 * ldc, c5, default, false, alpha, beta);
+        if (TR.Value > 6) Store256(c + 6 * ldc, c6, default, false, alpha, beta);
+        if (TR.Value > 7) Store256(c + 7 * ldc, c7, default, false, alpha, beta);
+        if (TR.Value > 8) Store256(c + 8 * ldc, c8, default, false, alpha, beta);
+        if (TR.Value > 9) Store256(c + 9 * ldc, c9, default, false, alpha, beta);
+        if (TR.Value > 10) Store256(c + 10 * ldc, cA, default, false, alpha, beta);
+        if (TR.Value > 11) Store256(c + 11 * ldc, cB, default, false, alpha, beta);
+    }
+
     // ---------------------------------------------------------------- AVX2 + FMA: 6 x 16
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    internal static void Avx2<TR, TV>(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
-        where TR : struct, IConstant where TV : struct, IConstant
+    internal static void Avx2<TR, TV, TP>(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+        where TR : struct, IConstant where TV : struct, IConstant where TP : struct, IConstant
     {
         const int MR = 6;
         bool two = TV.Value == 2;
+        nint ahead = PrefetchRowsAhead * ldb;
         for (int r = 0; r < TR.Value; r++) { Sse.Prefetch0(c + r * ldc); if (two) Sse.Prefetch0(c + r * ldc + 8); }
 
         Vector256<float> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default;
         Vector256<float> c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default;
         for (int p = 0; p < kc; p++)
         {
+            if (TP.Value != 0) PrefetchRow(b + ahead, two ? 16 : 8);
             Vector256<float> b0 = Vector256.Load(b);
             Vector256<float> b1 = two ? Vector256.Load(b + 8) : default;
             Vector256<float> s;
@@ -178,6 +245,7 @@ internal static unsafe class GemmMicroKernel
     // ---------------------------------------------------------------- portable: 4 x (2 * Vector<float>.Count)
     // Runs anywhere (Vector<T> falls back to scalar code where there is no SIMD); Vector<float>.Count is a JIT-time
     // constant, so this is still a register-tiled kernel on x64 (8 lanes) and arm64 (4 lanes).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     internal static void Portable<TR, TV>(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
         where TR : struct, IConstant where TV : struct, IConstant
@@ -219,82 +287,5 @@ internal static unsafe class GemmMicroKernel
             Unsafe.WriteUnaligned(c, x0 * alpha + Unsafe.ReadUnaligned<Vector<float>>(c) * beta);
             if (two) Unsafe.WriteUnaligned(c + w, x1 * alpha + Unsafe.ReadUnaligned<Vector<float>>(c + w) * beta);
         }
-    }
-}
-
-/// <summary>Signature shared by every micro-kernel instantiation.</summary>
-internal unsafe struct GemmKernelTable
-{
-    /// <summary>Rows per register tile (the packed-A stride).</summary>
-    public int MR;
-    /// <summary>Columns per register tile (two vectors; the packed-B sliver width).</summary>
-    public int NR;
-    /// <summary>Whether packing may use SIMD transposes (false for the portable path, which also tests scalar packing).</summary>
-    public bool SimdPacking;
-    /// <summary>Kernels indexed by <c>(rows - 1) * 2 + (vectors - 1)</c>.</summary>
-    public delegate*<int, float*, float*, nint, float*, nint, float, float, void>[] Kernels;
-
-    /// <summary>The kernel for a tile of <paramref name="rows"/> rows and <paramref name="vectors"/> (1 or 2) vectors per row.</summary>
-    public readonly delegate*<int, float*, float*, nint, float*, nint, float, float, void> Get(int rows, int vectors)
-        => Kernels[(rows - 1) * 2 + (vectors - 1)];
-
-    internal static readonly GemmKernelTable Avx512Table = new()
-    {
-        MR = 12, NR = 32, SimdPacking = true,
-        Kernels =
-        [
-            &GemmMicroKernel.Avx512<N1, N1>, &GemmMicroKernel.Avx512<N1, N2>, &GemmMicroKernel.Avx512<N2, N1>, &GemmMicroKernel.Avx512<N2, N2>,
-            &GemmMicroKernel.Avx512<N3, N1>, &GemmMicroKernel.Avx512<N3, N2>, &GemmMicroKernel.Avx512<N4, N1>, &GemmMicroKernel.Avx512<N4, N2>,
-            &GemmMicroKernel.Avx512<N5, N1>, &GemmMicroKernel.Avx512<N5, N2>, &GemmMicroKernel.Avx512<N6, N1>, &GemmMicroKernel.Avx512<N6, N2>,
-            &GemmMicroKernel.Avx512<N7, N1>, &GemmMicroKernel.Avx512<N7, N2>, &GemmMicroKernel.Avx512<N8, N1>, &GemmMicroKernel.Avx512<N8, N2>,
-            &GemmMicroKernel.Avx512<N9, N1>, &GemmMicroKernel.Avx512<N9, N2>, &GemmMicroKernel.Avx512<N10, N1>, &GemmMicroKernel.Avx512<N10, N2>,
-            &GemmMicroKernel.Avx512<N11, N1>, &GemmMicroKernel.Avx512<N11, N2>, &GemmMicroKernel.Avx512<N12, N1>, &GemmMicroKernel.Avx512<N12, N2>,
-        ],
-    };
-
-    internal static readonly GemmKernelTable Avx2Table = new()
-    {
-        MR = 6, NR = 16, SimdPacking = true,
-        Kernels =
-        [
-            &GemmMicroKernel.Avx2<N1, N1>, &GemmMicroKernel.Avx2<N1, N2>, &GemmMicroKernel.Avx2<N2, N1>, &GemmMicroKernel.Avx2<N2, N2>,
-            &GemmMicroKernel.Avx2<N3, N1>, &GemmMicroKernel.Avx2<N3, N2>, &GemmMicroKernel.Avx2<N4, N1>, &GemmMicroKernel.Avx2<N4, N2>,
-            &GemmMicroKernel.Avx2<N5, N1>, &GemmMicroKernel.Avx2<N5, N2>, &GemmMicroKernel.Avx2<N6, N1>, &GemmMicroKernel.Avx2<N6, N2>,
-        ],
-    };
-
-    internal static readonly GemmKernelTable PortableTable = new()
-    {
-        MR = 4, NR = 2 * Vector<float>.Count, SimdPacking = false,
-        Kernels =
-        [
-            &GemmMicroKernel.Portable<N1, N1>, &GemmMicroKernel.Portable<N1, N2>, &GemmMicroKernel.Portable<N2, N1>, &GemmMicroKernel.Portable<N2, N2>,
-            &GemmMicroKernel.Portable<N3, N1>, &GemmMicroKernel.Portable<N3, N2>, &GemmMicroKernel.Portable<N4, N1>, &GemmMicroKernel.Portable<N4, N2>,
-        ],
-    };
-
-    /// <summary>Whether <paramref name="kind"/> can run on this CPU.</summary>
-    internal static bool IsSupported(GemmKernelKind kind) => kind switch
-    {
-        GemmKernelKind.Avx512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported,
-        GemmKernelKind.Avx2 => Vector256.IsHardwareAccelerated && Avx.IsSupported && Fma.IsSupported,
-        _ => true,
-    };
-
-    /// <summary>The table for <paramref name="kind"/>; <see cref="GemmKernelKind.Auto"/> picks the best supported one.</summary>
-    internal static GemmKernelTable For(GemmKernelKind kind)
-    {
-        if (kind == GemmKernelKind.Auto)
-        {
-            kind = IsSupported(GemmKernelKind.Avx512) ? GemmKernelKind.Avx512
-                : IsSupported(GemmKernelKind.Avx2) ? GemmKernelKind.Avx2 : GemmKernelKind.Portable;
-        }
-        if (!IsSupported(kind)) throw new PlatformNotSupportedException($"GEMM kernel {kind} is not supported on this CPU.");
-        return kind switch
-        {
-            GemmKernelKind.Avx512 => Avx512Table,
-            GemmKernelKind.Avx2 => Avx2Table,
-            _ => PortableTable,
-        };
     }
 }

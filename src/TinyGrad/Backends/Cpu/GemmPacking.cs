@@ -24,26 +24,52 @@ namespace TinyGrad.Backends.Cpu;
 /// </remarks>
 internal static unsafe class GemmPacking
 {
+    /// <summary>How many rows ahead <see cref="PackCopy"/> prefetches when its rows are strided.</summary>
+    internal static int PrefetchRows = 8;
+    /// <summary>How far ahead along each row <see cref="PackTransposed"/> prefetches (0 = off).</summary>
+    internal static int PrefetchFloats = 128;
+
     /// <summary>
-    /// dst[p*width + j] = src[p*ld + j] for j &lt; cols, and 0 for cols ≤ j &lt; width, for p in [0, kc).
+    /// Copies <paramref name="cols"/> contiguous columns of <paramref name="kc"/> rows (row stride
+    /// <paramref name="ld"/>) into consecutive tiles of <paramref name="width"/> columns: tile t starts at
+    /// dst + t*tileStride and holds dst[p*width + j] = src[p*ld + t*width + j]; the last tile is zero-padded.
     /// </summary>
-    internal static void PackCopy(float* src, nint ld, int cols, int kc, float* dst, int width, bool simd)
+    /// <remarks>
+    /// Several tiles are packed in one sweep, row by row, so each source row is read as one contiguous run.
+    /// Even so, a few hundred bytes per row at a large stride is a pattern the hardware prefetcher follows
+    /// badly (a new page every row), so rows are software-prefetched <see cref="PrefetchRows"/> ahead:
+    /// on Aᵀ·B with A stored 10000 x 700 that took one thread from 78 to 90 GFLOP/s.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip the slow tier-0 JIT
+    internal static void PackCopy(float* src, nint ld, int cols, int kc, float* dst, int width, nint tileStride, bool simd)
     {
+        int tiles = (cols + width - 1) / width;
+        bool prefetch = simd && Sse.IsSupported && ld > cols;
         for (int p = 0; p < kc; p++)
         {
             float* s = src + p * ld;
             float* d = dst + (nint)p * width;
-            int j = 0;
-            if (simd)
+            if (prefetch && p + PrefetchRows < kc)
             {
-                if (Vector256.IsHardwareAccelerated)
-                {
-                    for (; j + 8 <= cols; j += 8) Vector256.Store(Vector256.Load(s + j), d + j);
-                }
-                for (; j + 4 <= cols; j += 4) Vector128.Store(Vector128.Load(s + j), d + j);
+                float* ahead = s + PrefetchRows * ld;
+                for (int x = 0; x < cols; x += 16) Sse.Prefetch0(ahead + x);
+                Sse.Prefetch0(ahead + cols - 1);
             }
-            for (; j < cols; j++) d[j] = s[j];
-            for (; j < width; j++) d[j] = 0f;
+            for (int t = 0; t < tiles; t++, s += width, d += tileStride)
+            {
+                int n = Math.Min(width, cols - t * width);
+                int j = 0;
+                if (simd)
+                {
+                    if (Vector256.IsHardwareAccelerated)
+                    {
+                        for (; j + 8 <= n; j += 8) Vector256.Store(Vector256.Load(s + j), d + j);
+                    }
+                    for (; j + 4 <= n; j += 4) Vector128.Store(Vector128.Load(s + j), d + j);
+                }
+                for (; j < n; j++) d[j] = s[j];
+                for (; j < width; j++) d[j] = 0f;
+            }
         }
     }
 
@@ -56,6 +82,7 @@ internal static unsafe class GemmPacking
     /// about a quarter cycle per element) instead of gathering one float at a time. This matters when the
     /// packed operand is only reused a few times, e.g. A in dA = dC·Bᵀ with N = 200.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackTransposed(float* src, nint ld, int rows, int kc, float* dst, int width, bool simd)
     {
         int r = 0;
@@ -68,6 +95,11 @@ internal static unsafe class GemmPacking
                 int p = 0;
                 for (; p + 4 <= kc; p += 4)
                 {
+                    if ((p & 15) == 0 && PrefetchFloats > 0)
+                    {
+                        Sse.Prefetch0(s0 + p + PrefetchFloats); Sse.Prefetch0(s1 + p + PrefetchFloats);
+                        Sse.Prefetch0(s2 + p + PrefetchFloats); Sse.Prefetch0(s3 + p + PrefetchFloats);
+                    }
                     Vector128<float> x0 = Sse.LoadVector128(s0 + p), x1 = Sse.LoadVector128(s1 + p);
                     Vector128<float> x2 = Sse.LoadVector128(s2 + p), x3 = Sse.LoadVector128(s3 + p);
                     Vector128<float> t0 = Sse.UnpackLow(x0, x1);   // a0 b0 a1 b1
@@ -104,23 +136,39 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>
-    /// Packs rows [i0, i0 + rows) x k-range [p0, p0 + kc) of op(A) as one A tile (<c>[p][mr]</c>).
+    /// Packs rows [i0, i0 + rows) x k-range [p0, p0 + kc) of op(A) as consecutive A tiles (<c>[p][mr]</c>
+    /// each, <paramref name="tileStride"/> floats apart).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void PackATile(bool transA, float* a, nint lda, int i0, int rows, int p0, int kc, float* dst, int mr, bool simd)
+    internal static void PackA(bool transA, float* a, nint lda, int i0, int rows, int p0, int kc,
+        float* dst, int mr, nint tileStride, bool simd)
     {
-        if (transA) PackCopy(a + p0 * lda + i0, lda, rows, kc, dst, mr, simd);       // A stored k x m
-        else PackTransposed(a + i0 * lda + p0, lda, rows, kc, dst, mr, simd);        // A stored m x k
+        if (transA)
+        {
+            PackCopy(a + p0 * lda + i0, lda, rows, kc, dst, mr, tileStride, simd);          // A stored k x m
+            return;
+        }
+        for (int t = 0; t * mr < rows; t++)                                                  // A stored m x k
+        {
+            PackTransposed(a + (i0 + t * mr) * lda + p0, lda, Math.Min(mr, rows - t * mr), kc, dst + t * tileStride, mr, simd);
+        }
     }
 
     /// <summary>
-    /// Packs columns [j0, j0 + cols) x k-range [p0, p0 + kc) of op(B) as one B sliver (<c>[p][nr]</c>).
+    /// Packs columns [j0, j0 + cols) x k-range [p0, p0 + kc) of op(B) as consecutive B slivers (<c>[p][nr]</c>
+    /// each, <paramref name="tileStride"/> floats apart).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void PackBSliver(bool transB, float* b, nint ldb, int j0, int cols, int p0, int kc, float* dst, int nr, bool simd)
+    internal static void PackB(bool transB, float* b, nint ldb, int j0, int cols, int p0, int kc,
+        float* dst, int nr, nint tileStride, bool simd)
     {
-        if (transB) PackTransposed(b + j0 * ldb + p0, ldb, cols, kc, dst, nr, simd); // B stored n x k
-        else PackCopy(b + p0 * ldb + j0, ldb, cols, kc, dst, nr, simd);              // B stored k x n
+        if (!transB)
+        {
+            PackCopy(b + p0 * ldb + j0, ldb, cols, kc, dst, nr, tileStride, simd);          // B stored k x n
+            return;
+        }
+        for (int t = 0; t * nr < cols; t++)                                                  // B stored n x k
+        {
+            PackTransposed(b + (j0 + t * nr) * ldb + p0, ldb, Math.Min(nr, cols - t * nr), kc, dst + t * tileStride, nr, simd);
+        }
     }
 }
 

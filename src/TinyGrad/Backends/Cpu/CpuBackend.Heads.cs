@@ -1,0 +1,310 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace TinyGrad.Backends.Cpu;
+
+// The output heads' row kernels (see IBackend.Heads.cs for the conventions). Each row is one or two SIMD
+// passes with the transcendental functions inlined, because on an N×V matrix (700 × 10,000 = 28 MB) the
+// time goes into memory passes and exponentials, not arithmetic. Rows are split across the thread pool.
+//
+// The sigsoftmax, w = z + log σ(z), is evaluated without the "subtract the max, multiply by σ" shortcut
+// (e^(z − max)·σ(z) is 0 for a whole row when every z ≤ −1e4, and the normaliser becomes 0/0). Instead:
+//   e^w = eᶻ·σ(z) = e^(z + min(z, 0)) / (1 + e^−|z|),
+// where z + min(z, 0) is exact (z or 2z) and e^−|z| ≤ 1 never overflows. w rises with z (dw/dz = 2 − σ(z) > 0),
+// so maxⱼ wⱼ = w(maxⱼ zⱼ), and every exponent e^(w − m) is ≤ ln 2 once m is subtracted.
+// The derivative is w' = 1 + (1 − σ(z)) = 1 + σ(−z) = 1 + (z ≥ 0 ? e^−|z| : 1) / (1 + e^−|z|).
+public sealed partial class CpuBackend
+{
+    private static readonly int Lanes = Vector256<float>.Count;
+
+    /// <inheritdoc/>
+    public void HeadLogNormalize(Normalizer kind, Storage z, Storage y, Storage stats, int firstRow, int rows, int cols)
+    {
+        float[] zs = Data(z), ys = Data(y), st = Data(stats);
+        ForRows(rows, cols, r =>
+        {
+            var zr = zs.AsSpan(r * cols, cols);
+            var yr = ys.AsSpan(r * cols, cols);
+            float m = RowMax(kind, zr);
+            // y = w − m while summing e^(w − m); then subtract the log of the sum (y may be z: same index).
+            float logSum = MathF.Log(ShiftedLogits(kind, zr, m, yr));
+            TensorPrimitives.Subtract(yr, logSum, yr);
+            st[2 * (firstRow + r)] = m;
+            st[2 * (firstRow + r) + 1] = logSum;
+        });
+    }
+
+    /// <inheritdoc/>
+    public void HeadLogNormalizeBackward(Normalizer kind, Storage z, Storage stats, Storage gy, Storage dz, int firstRow, int rows, int cols)
+    {
+        float[] zs = Data(z), st = Data(stats), gs = Data(gy), ds = Data(dz);
+        ForRows(rows, cols, r =>
+        {
+            // log pⱼ = wⱼ − logsumexp(w): ∂/∂wᵢ Σⱼ gyⱼ log pⱼ = gyᵢ − pᵢ Σⱼ gyⱼ; then the chain rule through w(z).
+            int g = firstRow + r;
+            var gr = gs.AsSpan(r * cols, cols);
+            float sum = TensorPrimitives.Sum(gr);
+            Gradient(kind, zs.AsSpan(r * cols, cols), st[2 * g], st[2 * g + 1], gr, -sum, 1f, ds.AsSpan(r * cols, cols));
+        });
+    }
+
+    /// <inheritdoc/>
+    public void HeadNll(Normalizer kind, Storage z, int[] targets, Storage loss, Storage stats, int firstRow, int rows, int cols)
+    {
+        float[] zs = Data(z), ls = Data(loss), st = Data(stats);
+        ForRows(rows, cols, r =>
+        {
+            int g = firstRow + r;
+            var zr = zs.AsSpan(r * cols, cols);
+            float m = RowMax(kind, zr);
+            float logSum = MathF.Log(ShiftedLogits(kind, zr, m, default));
+            st[2 * g] = m;
+            st[2 * g + 1] = logSum;
+            // −log p_t = log Σ e^(w − m) − (w_t − m), with m kept out of the sum: when t is a likely word, w_t − m is
+            // a difference of two nearby numbers (exact), so a small loss keeps its digits even at |m| ≈ 1e4.
+            ls[g] = logSum - (W(kind, zr[targets[g]]) - m);
+        });
+    }
+
+    /// <inheritdoc/>
+    public void HeadNllBackward(Normalizer kind, Storage z, int[] targets, Storage stats, Storage rowGrad, Storage dz, int firstRow, int rows, int cols)
+    {
+        float[] zs = Data(z), st = Data(stats), rg = Data(rowGrad), ds = Data(dz);
+        ForRows(rows, cols, r =>
+        {
+            // L = −log p_t = −w_t + logsumexp(w): ∂L/∂wⱼ = pⱼ − [j = t], and ∂L/∂zⱼ = (pⱼ − [j = t])·w'ⱼ
+            // (for the sigsoftmax (pⱼ − [j = t])(2 − σ(zⱼ))). Written as scale·pⱼ·w'ⱼ, then the target fixed up.
+            int g = firstRow + r, t = targets[g];
+            float m = st[2 * g], logSum = st[2 * g + 1], scale = rg[g];
+            var zr = zs.AsSpan(r * cols, cols);
+            float zt = zr[t]; // read before dz (which may be z) overwrites it
+            Gradient(kind, zr, m, logSum, default, 0f, scale, ds.AsSpan(r * cols, cols));
+            float pt = P(kind, zt, m, logSum, out float wt);
+            ds[r * cols + t] = scale * (pt - 1f) * wt;
+        });
+    }
+
+    /// <inheritdoc/>
+    public void MixturePosterior(Storage logPrior, Storage compLoss, Storage nll, Storage weights, float scale, int firstRow, int rows, int experts)
+    {
+        float[] lp = Data(logPrior), cl = Data(compLoss), ls = Data(nll), ws = Data(weights);
+        for (int n = firstRow; n < firstRow + rows; n++)
+        {
+            // K is small (a few to 15): a scalar logsumexp over the experts, shifted by their maximum.
+            int at = n * experts;
+            float m = float.NegativeInfinity;
+            for (int k = 0; k < experts; k++) m = MathF.Max(m, lp[at + k] - cl[at + k]);
+            if (!float.IsFinite(m)) m = 0f;
+            float sum = 0f;
+            for (int k = 0; k < experts; k++) sum += MathF.Exp(lp[at + k] - cl[at + k] - m);
+            float logSum = MathF.Log(sum);
+            ls[n] = -(m + logSum);
+            // (c − m) − log Σ, not c − (m + log Σ): the sum rounded at |m| ≈ 2e4 would cost 1e−3 of each weight.
+            for (int k = 0; k < experts; k++) ws[at + k] = scale * MathF.Exp(lp[at + k] - cl[at + k] - m - logSum);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void MixtureLogSumExp(Storage comp, Storage logPrior, Storage y, int firstRow, int rows, int experts, int cols)
+    {
+        float[] cs = Data(comp), lp = Data(logPrior), ys = Data(y);
+        ForRows(rows, experts * cols, n =>
+        {
+            int g = firstRow + n, k0 = n * experts * cols;
+            var prior = lp.AsSpan(g * experts, experts);
+            var yr = ys.AsSpan(g * cols, cols);
+            ref float c = ref MemoryMarshal.GetArrayDataReference(cs);
+            int j = 0;
+            for (; j <= cols - Lanes; j += Lanes)
+            {
+                // Two sweeps over the K experts for these lanes: the maximum, then the shifted sum.
+                var m = Vector256.Create(float.NegativeInfinity);
+                for (int k = 0; k < experts; k++)
+                    m = Vector256.Max(m, Vector256.Create(prior[k]) + Vector256.LoadUnsafe(ref c, (nuint)(k0 + k * cols + j)));
+                m = Vector256.ConditionalSelect(Vector256.Equals(m, Vector256.Create(float.NegativeInfinity)), Vector256<float>.Zero, m);
+                var s = Vector256<float>.Zero;
+                for (int k = 0; k < experts; k++)
+                    s += Vector256.Exp(Vector256.Create(prior[k]) + Vector256.LoadUnsafe(ref c, (nuint)(k0 + k * cols + j)) - m);
+                (m + Vector256.Log(s)).StoreUnsafe(ref yr[j]);
+            }
+            for (; j < cols; j++)
+            {
+                float m = float.NegativeInfinity;
+                for (int k = 0; k < experts; k++) m = MathF.Max(m, prior[k] + cs[k0 + k * cols + j]);
+                if (float.IsNegativeInfinity(m)) m = 0f;
+                float s = 0f;
+                for (int k = 0; k < experts; k++) s += MathF.Exp(prior[k] + cs[k0 + k * cols + j] - m);
+                yr[j] = m + MathF.Log(s);
+            }
+        });
+    }
+
+    /// <inheritdoc/>
+    public void MixtureLogSumExpBackward(Storage comp, Storage logPrior, Storage y, Storage gy, Storage dComp, Storage dLogPrior,
+        int firstRow, int rows, int experts, int cols)
+    {
+        float[] cs = Data(comp), lp = Data(logPrior), ys = Data(y), gs = Data(gy), dcs = Data(dComp), dlp = Data(dLogPrior);
+        ForRows(rows, experts * cols, n =>
+        {
+            // y = log Σₖ e^(aₖ), aₖ = log πₖ + compₖ: ∂y/∂aₖ = e^(aₖ − y), the posterior of expert k given word j.
+            // (comp − y) first: both are near each other (≈ −2e4 for an improbable word), so the difference is exact.
+            int g = firstRow + n;
+            var yr = ys.AsSpan(g * cols, cols);
+            var gr = gs.AsSpan(g * cols, cols);
+            for (int k = 0; k < experts; k++)
+            {
+                int at = (n * experts + k) * cols;
+                var cr = cs.AsSpan(at, cols);
+                var dr = dcs.AsSpan(at, cols);
+                float prior = lp[g * experts + k];
+                var vp = Vector256.Create(prior);
+                var acc = Vector256<float>.Zero;
+                int j = 0;
+                for (; j <= cols - Lanes; j += Lanes)
+                {
+                    var d = Vector256.Create(gr.Slice(j, Lanes)) * Vector256.Exp(Vector256.Create(cr.Slice(j, Lanes)) - Vector256.Create(yr.Slice(j, Lanes)) + vp);
+                    d.CopyTo(dr.Slice(j, Lanes));
+                    acc += d;
+                }
+                float sum = Vector256.Sum(acc);
+                for (; j < cols; j++)
+                {
+                    float d = gr[j] * MathF.Exp(cr[j] - yr[j] + prior);
+                    dr[j] = d;
+                    sum += d;
+                }
+                dlp[g * experts + k] = sum;
+            }
+        });
+    }
+
+    // ---- row helpers -----------------------------------------------------------------------------
+
+    // Runs row(r) for r in [0, rows) on the pool, a block of rows per work item (about 32K elements each,
+    // so the hand-off cost of a few microseconds stays small next to the work).
+    private static void ForRows(int rows, int rowLength, Action<int> row)
+    {
+        int per = Math.Max(1, (1 << 15) / Math.Max(1, rowLength));
+        int blocks = (rows + per - 1) / per;
+        if (blocks <= 1)
+        {
+            for (int r = 0; r < rows; r++) row(r);
+            return;
+        }
+        CpuThreadPool.ParallelFor(blocks, b =>
+        {
+            int end = Math.Min(rows, (b + 1) * per);
+            for (int r = b * per; r < end; r++) row(r);
+        });
+    }
+
+    /// <summary>w(z) for one element: z, or z + log σ(z) = z + min(z, 0) − log1p(e^−|z|).</summary>
+    private static float W(Normalizer kind, float z) =>
+        kind == Normalizer.Softmax ? z : z + MathF.Min(z, 0f) - Log1p(MathF.Exp(-MathF.Abs(z)));
+
+    /// <summary>maxⱼ wⱼ = w(maxⱼ zⱼ), since w rises with z. A non-finite maximum becomes 0 so that w − m is never ∞ − ∞.</summary>
+    private static float RowMax(Normalizer kind, ReadOnlySpan<float> z)
+    {
+        float zmax = TensorPrimitives.Max(z);
+        return float.IsFinite(zmax) ? W(kind, zmax) : 0f;
+    }
+
+    /// <summary>pⱼ = e^((wⱼ − m) − logSum) for one element, and w'(z) in <paramref name="dw"/>.</summary>
+    private static float P(Normalizer kind, float z, float m, float logSum, out float dw)
+    {
+        if (kind == Normalizer.Softmax)
+        {
+            dw = 1f;
+            return MathF.Exp(z - m - logSum);
+        }
+        float t = MathF.Exp(-MathF.Abs(z)), inv = 1f / (1f + t);
+        dw = 1f + (z >= 0f ? t : 1f) * inv;
+        return MathF.Exp(z + MathF.Min(z, 0f) - m - logSum) * inv;
+    }
+
+    /// <summary>
+    /// Σⱼ e^(wⱼ − m), and (when <paramref name="y"/> is not empty) yⱼ = wⱼ − m. The sum alone needs no logarithm
+    /// (e^w = e^(z + min(z,0)) / (1 + e^−|z|)); writing w does: w − m = (z + min(z, 0) − m) − log(1 + e^−|z|).
+    /// </summary>
+    private static float ShiftedLogits(Normalizer kind, ReadOnlySpan<float> z, float m, Span<float> y)
+    {
+        bool write = !y.IsEmpty;
+        var vm = Vector256.Create(m);
+        var acc = Vector256<float>.Zero;
+        int j = 0;
+        for (; j <= z.Length - Lanes; j += Lanes)
+        {
+            var zv = Vector256.Create(z.Slice(j, Lanes));
+            if (kind == Normalizer.Softmax)
+            {
+                var a = zv - vm;
+                if (write) a.CopyTo(y.Slice(j, Lanes));
+                acc += Vector256.Exp(a);
+            }
+            else
+            {
+                var t = Vector256.Exp(-Vector256.Abs(zv));
+                var lead = zv + Vector256.Min(zv, Vector256<float>.Zero) - vm;
+                if (write)
+                {
+                    var a = lead - Vector256.Log(Vector256<float>.One + t);
+                    a.CopyTo(y.Slice(j, Lanes));
+                    acc += Vector256.Exp(a);
+                }
+                else
+                {
+                    acc += Vector256.Exp(lead) / (Vector256<float>.One + t);
+                }
+            }
+        }
+        float sum = Vector256.Sum(acc);
+        for (; j < z.Length; j++)
+        {
+            float a = W(kind, z[j]) - m;
+            if (write) y[j] = a;
+            sum += MathF.Exp(a);
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// dzⱼ = (gyⱼ + c·pⱼ)·w'ⱼ when <paramref name="gy"/> is given (the log-normalise backward, c = −Σ gy), else
+    /// dzⱼ = scale·pⱼ·w'ⱼ (the NLL backward before its target fix-up). dz may alias z or gy: each element is
+    /// read before it is written.
+    /// </summary>
+    private static void Gradient(Normalizer kind, ReadOnlySpan<float> z, float m, float logSum, ReadOnlySpan<float> gy,
+        float c, float scale, Span<float> dz)
+    {
+        bool withGy = !gy.IsEmpty;
+        var vm = Vector256.Create(m);
+        var vl = Vector256.Create(logSum);
+        var vc = Vector256.Create(withGy ? c : scale);
+        var one = Vector256<float>.One;
+        int j = 0;
+        for (; j <= z.Length - Lanes; j += Lanes)
+        {
+            var zv = Vector256.Create(z.Slice(j, Lanes));
+            Vector256<float> p, dw;
+            if (kind == Normalizer.Softmax)
+            {
+                p = Vector256.Exp(zv - vm - vl);
+                dw = one;
+            }
+            else
+            {
+                var t = Vector256.Exp(-Vector256.Abs(zv));
+                var inv = one / (one + t);
+                p = Vector256.Exp(zv + Vector256.Min(zv, Vector256<float>.Zero) - vm - vl) * inv;
+                dw = one + Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(zv, Vector256<float>.Zero), t, one) * inv;
+            }
+            var d = withGy ? (Vector256.Create(gy.Slice(j, Lanes)) + vc * p) * dw : vc * p * dw;
+            d.CopyTo(dz.Slice(j, Lanes));
+        }
+        for (; j < z.Length; j++)
+        {
+            float p = P(kind, z[j], m, logSum, out float dw);
+            dz[j] = withGy ? (gy[j] + c * p) * dw : scale * p * dw;
+        }
+    }
+}

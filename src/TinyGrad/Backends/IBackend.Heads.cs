@@ -1,0 +1,73 @@
+namespace TinyGrad.Backends;
+
+/// <summary>How an output head turns logits z into log-probabilities: log p = w − logsumexp(w).</summary>
+public enum Normalizer
+{
+    /// <summary>w = z: the softmax, p ∝ eᶻ.</summary>
+    Softmax,
+
+    /// <summary>w = z + log σ(z): the sigsoftmax, p ∝ eᶻ·σ(z) (Kanai et al., 2018).</summary>
+    Sigsoftmax,
+}
+
+// The output heads' kernels (softmax, sigsoftmax and their mixtures). The heads make logits with Gemm;
+// these kernels do everything row-wise that follows, in one or two passes over a row, so no N×V
+// intermediate beyond the logits themselves is ever written.
+//
+// Row conventions. The "chunk" matrices — z, its gradient dz, a kernel's own output y and its gradient,
+// the mixture components comp — hold `rows` consecutive rows of `cols` starting at element 0 of their
+// storage. Everything indexed per row of the whole batch — targets, stats, per-row losses, per-row
+// gradient weights, the mixture's prior and output — is read and written from row `firstRow`. So a
+// mixture head can feed its logits one chunk of rows at a time, and a plain head passes firstRow = 0.
+//
+// stats[2r] = m, stats[2r+1] = log Σⱼ e^(wⱼ − m), with m = maxⱼ wⱼ. They are kept apart, not folded into
+// one logsumexp, because m + log Σ rounds away ~1e−3 at |m| ≈ 1e4 (the same reason as CrossEntropy's).
+public partial interface IBackend
+{
+    /// <summary>
+    /// Row-wise log-normalisation: y = (w − m) − log Σ e^(w − m), with w = z or z + log σ(z) per
+    /// <paramref name="kind"/>; writes the row stats. <paramref name="y"/> may be <paramref name="z"/>.
+    /// </summary>
+    void HeadLogNormalize(Normalizer kind, Storage z, Storage y, Storage stats, int firstRow, int rows, int cols);
+
+    /// <summary>
+    /// Backward of <see cref="HeadLogNormalize"/> from its input z and stats: with p = e^(w − m − log Σ) and
+    /// w' = dw/dz (1, or 2 − σ(z) for the sigsoftmax), dz = (gy − p·Σⱼ gyⱼ) ⊙ w'. Overwrites
+    /// <paramref name="dz"/>, which may be <paramref name="z"/> or <paramref name="gy"/>.
+    /// </summary>
+    void HeadLogNormalizeBackward(Normalizer kind, Storage z, Storage stats, Storage gy, Storage dz, int firstRow, int rows, int cols);
+
+    /// <summary>
+    /// Fused log-normalisation + negative log-likelihood per row: loss[r] = log Σ e^(w − m) − (w[t_r] − m),
+    /// and the row stats. Never writes log-probabilities.
+    /// </summary>
+    void HeadNll(Normalizer kind, Storage z, int[] targets, Storage loss, Storage stats, int firstRow, int rows, int cols);
+
+    /// <summary>
+    /// Backward of <see cref="HeadNll"/>: dz[r, j] = rowGrad[r]·(p_rj − [j = t_r])·w'_rj, from z and the saved
+    /// stats. Overwrites <paramref name="dz"/>, which may be <paramref name="z"/>.
+    /// </summary>
+    void HeadNllBackward(Normalizer kind, Storage z, int[] targets, Storage stats, Storage rowGrad, Storage dz, int firstRow, int rows, int cols);
+
+    /// <summary>
+    /// The mixture NLL from per-expert NLLs: for rows n in [firstRow, firstRow + rows), with cₙₖ = logPrior[n, k] −
+    /// compLoss[n, k] (both [N, K]), writes nll[n] = −logsumexp_k cₙₖ and weights[n, k] = scale·e^(cₙₖ − logsumexp_k c),
+    /// the posterior of each expert given the target, scaled (the row weights of <see cref="HeadNllBackward"/>).
+    /// </summary>
+    void MixturePosterior(Storage logPrior, Storage compLoss, Storage nll, Storage weights, float scale, int firstRow, int rows, int experts);
+
+    /// <summary>
+    /// The mixture over <paramref name="experts"/> components: comp holds, for each of <paramref name="rows"/>
+    /// rows, K component log-probability rows (row n·K + k); logPrior is [N, K] and y is [N, cols], both read or
+    /// written from firstRow. y[n, j] = log Σₖ e^(logPrior[n, k] + comp[n·K + k, j]), shifted by the maximum.
+    /// </summary>
+    void MixtureLogSumExp(Storage comp, Storage logPrior, Storage y, int firstRow, int rows, int experts, int cols);
+
+    /// <summary>
+    /// Backward of <see cref="MixtureLogSumExp"/> given its output y and upstream gy (both [N, cols], from
+    /// firstRow): with the posterior r = e^(logPrior + comp − y), dComp[n·K + k, j] = gy[n, j]·r and
+    /// dLogPrior[n, k] = Σⱼ dComp[n·K + k, j] (overwritten, from firstRow). dComp may be comp.
+    /// </summary>
+    void MixtureLogSumExpBackward(Storage comp, Storage logPrior, Storage y, Storage gy, Storage dComp, Storage dLogPrior,
+        int firstRow, int rows, int experts, int cols);
+}

@@ -1,0 +1,94 @@
+using TinyGrad.Backends;
+
+namespace TinyGrad.NN.Heads;
+
+/// <summary>
+/// The decoder's logits z = x·Wᵀ + b for a block of rows of x (every head's one big GEMM), and the way back:
+/// the gradients of x, W and b from dz, accumulated block by block so that a mixture head can work through
+/// its rows in chunks and never hold more than one chunk of logits.
+/// </summary>
+/// <remarks>
+/// Backward of z = x·Wᵀ + b: dx = dz·W, dW = dzᵀ·x, db = Σ_rows dz — one GEMM each (W is stored [V, in], so
+/// neither needs a transpose copy), with dW and db summed over the chunks.
+/// </remarks>
+internal sealed class DecoderLogits
+{
+    private readonly Tensor _x, _weight, _bias;
+    private readonly IBackend _be;
+    private readonly int _in, _vocab;
+    private Tensor? _dx, _dWeight, _dBias, _dBiasChunk;
+
+    /// <summary>Logits of the rows of <paramref name="x"/> [rows, in] under <paramref name="weight"/> [V, in] and <paramref name="bias"/> [V].</summary>
+    public DecoderLogits(Tensor x, Tensor weight, Tensor bias)
+    {
+        _x = x;
+        _weight = weight;
+        _bias = bias;
+        _be = x.Backend;
+        _in = weight.ShapeRef[1];
+        _vocab = weight.ShapeRef[0];
+    }
+
+    /// <summary>Writes z for rows [firstRow, firstRow + rows) of x into <paramref name="z"/> (from element 0).</summary>
+    public void Forward(int firstRow, int rows, Storage z)
+    {
+        // Every row starts as the bias (a block copy with source stride 0), then the GEMM adds x·Wᵀ on top (beta = 1).
+        _be.CopyBlocks(_bias.Storage, 0, 0, z, 0, _vocab, _vocab, rows);
+        _be.Gemm(false, true, rows, _vocab, _in, 1f, _x.Storage, firstRow * _in, _in, 0, _weight.Storage, 0, _in, 0,
+            1f, z, 0, _vocab, 0, 1);
+    }
+
+    /// <summary>Adds the contribution of dz for rows [firstRow, firstRow + rows) to the gradients of x, W and b.</summary>
+    public void Backward(Storage dz, int firstRow, int rows)
+    {
+        if (_x.RequiresGrad)
+        {
+            _dx ??= Tensor.Zeros(_x.Shape, _x.Device);
+            _be.Gemm(false, false, rows, _in, _vocab, 1f, dz, 0, _vocab, 0, _weight.Storage, 0, _in, 0,
+                0f, _dx.Storage, firstRow * _in, _in, 0, 1);
+        }
+        if (_weight.RequiresGrad)
+        {
+            bool first = _dWeight is null;
+            _dWeight ??= Tensor.Empty(_weight.Shape, _be);
+            _be.Gemm(true, false, _vocab, _in, rows, 1f, dz, 0, _vocab, 0, _x.Storage, firstRow * _in, _in, 0,
+                first ? 0f : 1f, _dWeight.Storage, 0, _in, 0, 1);
+        }
+        if (_bias.RequiresGrad)
+        {
+            if (_dBias is null)
+            {
+                _dBias = Tensor.Empty([_vocab], _be);
+                _be.Reduce(ReduceOp.Sum, dz, _dBias.Storage, 1, rows, _vocab);
+            }
+            else
+            {
+                _dBiasChunk ??= Tensor.Empty([_vocab], _be);
+                _be.Reduce(ReduceOp.Sum, dz, _dBiasChunk.Storage, 1, rows, _vocab);
+                _be.CopyBlocks(_dBiasChunk.Storage, 0, _vocab, _dBias.Storage, 0, _vocab, _vocab, 1, accumulate: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Multiplies the accumulated gradients by the scalar in <paramref name="scalar"/> (on the device), for
+    /// gradients computed ahead of the backward for an upstream gradient of 1.
+    /// </summary>
+    public void ScaleBy(Storage scalar)
+    {
+        foreach (var g in new[] { _dx, _dWeight, _dBias })
+        {
+            if (g is null) continue;
+            var shape = g.ShapeRef;
+            _be.Binary(BinaryOp.Mul, g.Storage, Shapes.Strides(shape), scalar, new int[shape.Length], g.Storage, shape);
+        }
+    }
+
+    /// <summary>Hands the accumulated gradients to x, W and b (a tied W adds into the embedding's gradient).</summary>
+    public void Flush()
+    {
+        if (_dx is not null) _x.AccumulateGrad(_dx);
+        if (_dWeight is not null) _weight.AccumulateGrad(_dWeight);
+        if (_dBias is not null) _bias.AccumulateGrad(_dBias);
+    }
+}

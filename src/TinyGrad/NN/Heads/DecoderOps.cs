@@ -1,0 +1,112 @@
+using TinyGrad.Backends;
+
+namespace TinyGrad.NN.Heads;
+
+/// <summary>
+/// The fused ops of the single-normaliser heads (softmax, sigsoftmax): hidden g [N, d] → logits
+/// z = g·Wᵀ + b [N, V] → log p = w − logsumexp(w), with w = z or z + log σ(z). Each op is one tape node
+/// whose backward is written here, beside its forward; the composed version in <see cref="OutputHead"/>
+/// is the reference the tests hold it to.
+/// </summary>
+internal static class DecoderOps
+{
+    /// <summary>
+    /// −Σₙ log p(tₙ | gₙ) (or its mean). Builds the logits and nothing else of size N×V: the row kernel keeps
+    /// two floats per row (max and log-sum), and the backward turns the logits into their gradient in place.
+    /// </summary>
+    /// <remarks>
+    /// With L = Σₙ (logsumexp(wₙ) − wₙ,ₜ) · scale: ∂L/∂wₙⱼ = scale·(pₙⱼ − [j = tₙ]), so
+    ///   softmax:    ∂L/∂zₙⱼ = scale·(pₙⱼ − [j = tₙ]),
+    ///   sigsoftmax: ∂L/∂zₙⱼ = scale·(pₙⱼ − [j = tₙ])·(2 − σ(zₙⱼ)), since dw/dz = 1 + (1 − σ(z)).
+    /// Then dg = dz·W, dW = dzᵀ·g, db = Σₙ dz (<see cref="DecoderLogits"/>).
+    /// </remarks>
+    public static Tensor Nll(string op, Normalizer kind, Tensor hidden, Tensor weight, Tensor bias, int[] targets, Reduction reduction)
+    {
+        var (n, v) = CheckDecoder(op, hidden, weight, bias);
+        var ids = CheckTargets(op, targets, n, v, $"hidden {Shapes.Format(hidden.ShapeRef)}");
+        var be = hidden.Backend;
+        var logits = new DecoderLogits(hidden, weight, bias);
+        var z = Tensor.Empty([n, v], be);
+        logits.Forward(0, n, z.Storage);
+        var perRow = Tensor.Empty([n], be);
+        var stats = Tensor.Empty([n, 2], be);
+        be.HeadNll(kind, z.Storage, ids, perRow.Storage, stats.Storage, 0, n, v);
+        float scale = reduction == Reduction.Mean ? 1f / n : 1f;
+        var loss = Tensor.Empty([], be);
+        be.Reduce(ReduceOp.Sum, perRow.Storage, loss.Storage, 1, n, 1);
+        if (scale != 1f) be.Unary(UnaryOp.MulScalar, loss.Storage, loss.Storage, 1, scale);
+
+        return Autograd.Record(op, loss, [hidden, weight, bias], gy =>
+        {
+            // Every row's weight is the upstream scalar times the reduction's scale (broadcast on the device:
+            // a block copy with source stride 0, so no host round trip).
+            var rowGrad = Tensor.Empty([n], be);
+            be.CopyBlocks(gy.Storage, 0, 0, rowGrad.Storage, 0, 1, 1, n);
+            be.Unary(UnaryOp.MulScalar, rowGrad.Storage, rowGrad.Storage, n, scale);
+            // The logits are not needed after this: their gradient overwrites them.
+            be.HeadNllBackward(kind, z.Storage, ids, stats.Storage, rowGrad.Storage, z.Storage, 0, n, v);
+            logits.Backward(z.Storage, 0, n);
+            logits.Flush();
+        });
+    }
+
+    /// <summary>
+    /// The log-probability matrix [N, V]. Without a gradient to record it is normalised in place in the
+    /// logits' buffer; otherwise the logits are kept for the backward.
+    /// </summary>
+    /// <remarks>
+    /// log pⱼ = wⱼ − logsumexp(w): ∂/∂wᵢ Σⱼ Gⱼ log pⱼ = Gᵢ − pᵢ·Σⱼ Gⱼ, so
+    /// ∂/∂zᵢ = (Gᵢ − pᵢ·Σⱼ Gⱼ)·w'(zᵢ), with w' = 1 (softmax) or 2 − σ(zᵢ) (sigsoftmax).
+    /// </remarks>
+    public static Tensor LogProbs(string op, Normalizer kind, Tensor hidden, Tensor weight, Tensor bias)
+    {
+        var (n, v) = CheckDecoder(op, hidden, weight, bias);
+        var be = hidden.Backend;
+        var logits = new DecoderLogits(hidden, weight, bias);
+        var z = Tensor.Empty([n, v], be);
+        logits.Forward(0, n, z.Storage);
+        bool record = Autograd.IsGradEnabled && (hidden.RequiresGrad || weight.RequiresGrad || bias.RequiresGrad);
+        var y = record ? Tensor.Empty([n, v], be) : z;
+        var stats = Tensor.Empty([n, 2], be);
+        be.HeadLogNormalize(kind, z.Storage, y.Storage, stats.Storage, 0, n, v);
+        if (!record) return y;
+
+        return Autograd.Record(op, y, [hidden, weight, bias], gy =>
+        {
+            be.HeadLogNormalizeBackward(kind, z.Storage, stats.Storage, gy.Storage, z.Storage, 0, n, v);
+            logits.Backward(z.Storage, 0, n);
+            logits.Flush();
+        });
+    }
+
+    /// <summary>Checks hidden [N, in] against the decoder W [V, in] and b [V]; returns (N, V).</summary>
+    internal static (int N, int V) CheckDecoder(string op, Tensor hidden, Tensor weight, Tensor bias)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(bias);
+        if (weight.Rank != 2 || !Shapes.Equal(bias.ShapeRef, [weight.ShapeRef[0]]))
+            throw new ArgumentException($"{op}: decoder weight {Shapes.Format(weight.ShapeRef)} and bias {Shapes.Format(bias.ShapeRef)} must be [V, in] and [V]");
+        if (hidden.Rank != 2 || hidden.ShapeRef[1] != weight.ShapeRef[1])
+            throw new ArgumentException($"{op}: hidden {Shapes.Format(hidden.ShapeRef)} does not match decoder {Shapes.Format(weight.ShapeRef)}");
+        if (hidden.ShapeRef[0] == 0)
+            throw new ArgumentException($"{op}: hidden {Shapes.Format(hidden.ShapeRef)} has no rows");
+        Tensor.SameDevice(op, hidden, weight);
+        Tensor.SameDevice(op, hidden, bias);
+        return (hidden.ShapeRef[0], weight.ShapeRef[0]);
+    }
+
+    /// <summary>Checks one target per row of <paramref name="source"/> (named in errors), each a word id in [0, V); returns a private copy (the caller may reuse its array).</summary>
+    internal static int[] CheckTargets(string op, int[] targets, int rows, int vocab, string source)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        if (targets.Length != rows)
+            throw new ArgumentException($"{op}: {targets.Length} targets for {source} ({rows} rows)");
+        for (int i = 0; i < targets.Length; i++)
+        {
+            if ((uint)targets[i] >= (uint)vocab)
+                throw new ArgumentOutOfRangeException(nameof(targets), $"{op}: target {targets[i]} at position {i} is out of range [0, {vocab})");
+        }
+        return (int[])targets.Clone();
+    }
+}

@@ -1,0 +1,110 @@
+namespace TinyGrad.Tests.Heads;
+
+using TinyGrad;
+using TinyGrad.NN;
+using TinyGrad.NN.Heads;
+using TinyGrad.Tests.Parity;
+
+// Each fused head against the same head composed from primitive ops through the tape, at sizes that are not
+// multiples of the SIMD width or of the chunk, for every chunk size from one row up: values, losses and every
+// gradient. The composed path is the one the PyTorch fixtures also hold (HeadParityTests).
+public class HeadFusedVsComposedTests
+{
+    private const int N = 13, D = 7, V = 37, K = 4, E = 6;
+    private const double ValueRtol = 1e-5, GradRtol = 1e-4, Atol = 1e-6;
+
+    public static TheoryData<string, int> Cases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var kind in new[] { "softmax", "sigsoftmax" }) data.Add(kind, 0);
+        foreach (var kind in new[] { "mos", "moss" })
+            foreach (int chunk in new[] { 1, 5, 13, 100 }) data.Add(kind, chunk);
+        return data;
+    }
+
+    internal static OutputHead MakeHead(string kind, int chunk, ulong seed = 7)
+    {
+        var head = OutputHead.Create(kind, D, V, new Generator(seed), E, K);
+        // Logits of a few units, so that the normalisers are far from uniform and the sigmoid is not linear.
+        var state = head.StateDict();
+        state["decoder.weight"] = state["decoder.weight"] * 3f;
+        head.LoadStateDict(state);
+        if (head is MixtureHead m && chunk > 0) m.ChunkRows = chunk;
+        return head;
+    }
+
+    internal static (Tensor Hidden, int[] Targets) Batch(ulong seed = 11)
+    {
+        var g = new Generator(seed);
+        var hidden = Tensor.Randn([N, D], g).Mul(1.5f).Detach().RequireGrad();
+        var targets = Enumerable.Range(0, N).Select(_ => g.NextInt(V)).ToArray();
+        return (hidden, targets);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Fused_log_probs_match_composed_values_and_gradients(string kind, int chunk)
+    {
+        var upstream = Tensor.Randn([N, V], new Generator(5));
+        var (fused, fusedGrads) = Run(kind, chunk, (h, x) => h.LogProbs(x), upstream);
+        var (composed, composedGrads) = Run(kind, chunk, (h, x) => h.LogProbsComposed(x), upstream);
+        Fixtures.AssertClose(kind, "log_probs", [N, V], composed, fused, ValueRtol, Atol);
+        AssertSameGrads(kind, "log_probs", composedGrads, fusedGrads);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Fused_nll_matches_composed_value_and_gradients(string kind, int chunk)
+    {
+        var (_, targets) = Batch();
+        foreach (var reduction in new[] { Reduction.Sum, Reduction.Mean })
+        {
+            var (fused, fusedGrads) = Run(kind, chunk, (h, x) => h.Nll(x, targets, reduction), null);
+            var (composed, composedGrads) = Run(kind, chunk, (h, x) => h.NllComposed(x, targets, reduction), null);
+            Fixtures.AssertClose(kind, $"nll {reduction}", [], composed, fused, ValueRtol, Atol);
+            AssertSameGrads(kind, $"nll {reduction}", composedGrads, fusedGrads);
+        }
+    }
+
+    [Theory]
+    [InlineData("softmax")]
+    [InlineData("mos")]
+    public void A_decoder_tied_to_an_embedding_gets_both_gradients(string kind)
+    {
+        // Tie the decoder to an embedding [V, in], look some words up, and check the shared gradient against
+        // the composed head: the fused backward must add into the tensor, not replace what the lookup put there.
+        var results = new List<float[]>();
+        foreach (bool fused in new[] { true, false })
+        {
+            var head = MakeHead(kind, 5);
+            var embedding = new Embedding(V, head.Decoder.InFeatures, new Generator(3));
+            head.Decoder.Weight = embedding.Weight;
+            var (hidden, targets) = Batch();
+            var looked = embedding.Forward([1, 4, 4, 9], 4).Sum();
+            var loss = (fused ? head.Nll(hidden, targets) : head.NllComposed(hidden, targets)) + looked;
+            loss.Backward();
+            results.Add(embedding.Weight.Grad!.ToArray());
+        }
+        Fixtures.AssertClose(kind, "tied weight grad", [results[0].Length], results[1], results[0], GradRtol, Atol);
+    }
+
+    private static (float[] Output, Dictionary<string, float[]> Grads) Run(string kind, int chunk, Func<OutputHead, Tensor, Tensor> f, Tensor? upstream)
+    {
+        var head = MakeHead(kind, chunk);
+        var (hidden, _) = Batch();
+        var y = f(head, hidden);
+        if (upstream is null) y.Backward();
+        else y.Backward(upstream);
+        var grads = head.NamedParameters().ToDictionary(p => p.Key, p => p.Value.Grad!.ToArray());
+        grads["hidden"] = hidden.Grad!.ToArray();
+        Assert.Equal(0, Autograd.TapeLength);
+        return (y.ToArray(), grads);
+    }
+
+    private static void AssertSameGrads(string kind, string what, Dictionary<string, float[]> expected, Dictionary<string, float[]> actual)
+    {
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, want) in expected)
+            Fixtures.AssertClose(kind, $"{what} grad {name}", [want.Length], want, actual[name], GradRtol, Atol);
+    }
+}
