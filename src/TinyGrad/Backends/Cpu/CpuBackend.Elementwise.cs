@@ -15,7 +15,7 @@ public sealed partial class CpuBackend
             case UnaryOp.Neg: TensorPrimitives.Negate(src, dst); break;
             case UnaryOp.Exp: TensorPrimitives.Exp(src, dst); break;
             case UnaryOp.Log: TensorPrimitives.Log(src, dst); break;
-            case UnaryOp.Tanh: TensorPrimitives.Tanh(src, dst); break;
+            case UnaryOp.Tanh: CpuMath.Tanh(src, dst); break;
             case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(src, dst); break;
             case UnaryOp.Relu: TensorPrimitives.Max(src, 0f, dst); break;
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(src, dst); break;

@@ -16,14 +16,14 @@ public sealed partial class CpuBackend
             var row = gs.AsSpan(gatesOffset + b * h4, h4);
             // Gates are contiguous per row: one SIMD call each for σ over (i, f), tanh over g, σ over o.
             TensorPrimitives.Sigmoid(row[..(2 * hidden)], row[..(2 * hidden)]);
-            TensorPrimitives.Tanh(row.Slice(2 * hidden, hidden), row.Slice(2 * hidden, hidden));
+            CpuMath.Tanh(row.Slice(2 * hidden, hidden), row.Slice(2 * hidden, hidden));
             TensorPrimitives.Sigmoid(row.Slice(3 * hidden, hidden), row.Slice(3 * hidden, hidden));
             ReadOnlySpan<float> i = row[..hidden], f = row.Slice(hidden, hidden), g = row.Slice(2 * hidden, hidden), o = row.Slice(3 * hidden, hidden);
             var cRow = cs.AsSpan(cOffset + b * hidden, hidden);
             var hRow = hs.AsSpan(hOffset + b * hidden, hidden);
             TensorPrimitives.Multiply(f, cp.AsSpan(cPrevOffset + b * hidden, hidden), cRow); // f⊙c_prev
             TensorPrimitives.MultiplyAdd(i, g, cRow, cRow);                                   // + i⊙g
-            TensorPrimitives.Tanh(cRow, hRow);
+            CpuMath.Tanh(cRow, hRow);
             TensorPrimitives.Multiply(hRow, o, hRow);                                         // o⊙tanh(c)
         }
     }
@@ -38,7 +38,7 @@ public sealed partial class CpuBackend
         for (int b = 0; b < batch; b++)
         {
             int a = gatesOffset + b * h4, d = dGatesOffset + b * h4, r = b * hidden;
-            TensorPrimitives.Tanh(cs.AsSpan(cOffset + r, hidden), tanhC);
+            CpuMath.Tanh(cs.AsSpan(cOffset + r, hidden), tanhC);
             var one = Vector<float>.One;
             int j = 0;
             // Vectorised body: the same formulas as the scalar tail below, Vector<float>.Count lanes at a time.
