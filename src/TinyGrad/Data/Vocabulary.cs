@@ -25,7 +25,10 @@ public sealed class Vocabulary
     {
         ArgumentNullException.ThrowIfNull(words);
         foreach (var w in words)
-            if (Add(w) != _words.Count - 1) throw new ArgumentException($"vocabulary: the word '{w}' appears twice");
+        {
+            int before = _words.Count;
+            if (Add(w) != before) throw new ArgumentException($"vocabulary: the word '{w}' appears twice");
+        }
     }
 
     /// <summary>Number of words.</summary>

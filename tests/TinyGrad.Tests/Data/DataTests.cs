@@ -93,3 +93,14 @@ public sealed class DataTests : IDisposable
         Assert.Contains("batch size 4", error.Message);
     }
 }
+
+public class VocabularyTests
+{
+    [Fact]
+    public void A_word_list_with_a_repeat_is_rejected_even_at_the_end()
+    {
+        Assert.Throws<ArgumentException>(() => new TinyGrad.Data.Vocabulary(["a", "b", "b"]));
+        Assert.Throws<ArgumentException>(() => new TinyGrad.Data.Vocabulary(["a", "b", "a"]));
+        Assert.Equal(2, new TinyGrad.Data.Vocabulary(["a", "b"]).Count);
+    }
+}

@@ -1,0 +1,45 @@
+using TinyGrad.Data;
+
+namespace WordLM;
+
+/// <summary>The three token streams a run trains, validates and tests on, with their vocabulary.</summary>
+public sealed record Splits(Vocabulary Vocabulary, int[] Train, int[] Valid, int[] Test, string Description, double? OptimumPerplexity);
+
+/// <summary>Resolves <c>--data DIR</c>, <c>--train/--valid/--test</c>, or the built-in synthetic corpus.</summary>
+public static class DataSource
+{
+    private static readonly string[][] Layouts =
+    [
+        ["train.txt", "valid.txt", "test.txt"],
+        ["ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"],
+        ["wiki.train.tokens", "wiki.valid.tokens", "wiki.test.tokens"],
+    ];
+
+    /// <summary>The three files of a data folder, in one of the known layouts.</summary>
+    public static (string Train, string Valid, string Test) FindFiles(string directory)
+    {
+        if (!Directory.Exists(directory)) throw new CorpusException($"{directory}: data folder not found");
+        foreach (var layout in Layouts)
+        {
+            var paths = layout.Select(f => Path.Combine(directory, f)).ToArray();
+            if (paths.All(File.Exists)) return (paths[0], paths[1], paths[2]);
+        }
+        throw new CorpusException($"{directory}: no train/valid/test files; expected one of: {string.Join("; ", Layouts.Select(l => string.Join(", ", l)))}");
+    }
+
+    /// <summary>Loads text splits; the vocabulary is built from all three in order of first appearance.</summary>
+    public static Splits FromFiles(string train, string valid, string test)
+    {
+        var vocab = TextCorpus.BuildVocabulary(train, valid, test);
+        return new Splits(vocab, TextCorpus.Tokenize(train, vocab), TextCorpus.Tokenize(valid, vocab), TextCorpus.Tokenize(test, vocab),
+            $"{train} | {valid} | {test}", null);
+    }
+
+    /// <summary>The built-in corpus: a seeded Markov source whose optimum perplexity is known exactly.</summary>
+    public static Splits Synthetic(ulong seed)
+    {
+        var corpus = SyntheticCorpus.Generate(seed);
+        return new Splits(corpus.Vocabulary, corpus.Train, corpus.Valid, corpus.Test,
+            $"built-in synthetic Markov corpus (seed {seed}, {corpus.Vocabulary.Count} words)", corpus.OptimumPerplexity);
+    }
+}

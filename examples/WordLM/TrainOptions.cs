@@ -1,0 +1,79 @@
+namespace WordLM;
+
+/// <summary>Everything the <c>train</c> verb takes; names follow AWD-LSTM's main.py where it has them.</summary>
+public sealed record TrainOptions
+{
+    /// <summary>A folder of train/valid/test files (or null).</summary>
+    public string? Data { get; init; }
+    /// <summary>Explicit split files (all three or none).</summary>
+    public string? Train { get; init; }
+    /// <summary>Explicit validation file.</summary>
+    public string? Valid { get; init; }
+    /// <summary>Explicit test file.</summary>
+    public string? Test { get; init; }
+    /// <summary>Seed for the corpus generator, initialisation, dropout and batching.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>softmax, sigsoftmax, mos or moss.</summary>
+    public string Head { get; init; } = "sigsoftmax";
+    /// <summary>Mixture components (mos/moss).</summary>
+    public int Experts { get; init; } = 1;
+    /// <summary>Embedding size.</summary>
+    public int EmSize { get; init; } = 32;
+    /// <summary>Hidden size of the inner LSTM layers.</summary>
+    public int NHid { get; init; } = 128;
+    /// <summary>Hidden size of the last LSTM layer (0: emsize for softmax/sigsoftmax, nhid for mixtures).</summary>
+    public int NHidLast { get; init; }
+    /// <summary>LSTM layers.</summary>
+    public int NLayers { get; init; } = 2;
+    /// <summary>Tie the decoder to the embedding.</summary>
+    public bool Tied { get; init; } = true;
+
+    /// <summary>Locked dropout on the last layer's output.</summary>
+    public float Dropout { get; init; }
+    /// <summary>Locked dropout between LSTM layers.</summary>
+    public float DropoutH { get; init; }
+    /// <summary>Locked dropout on the embeddings.</summary>
+    public float DropoutI { get; init; }
+    /// <summary>Embedding (word) dropout.</summary>
+    public float DropoutE { get; init; }
+    /// <summary>DropConnect on the recurrent weights.</summary>
+    public float WDrop { get; init; }
+    /// <summary>AR coefficient.</summary>
+    public float Alpha { get; init; }
+    /// <summary>TAR coefficient.</summary>
+    public float Beta { get; init; }
+
+    /// <summary>sgd, asgd (NT-ASGD) or adam.</summary>
+    public string Optimizer { get; init; } = "adam";
+    /// <summary>Learning rate.</summary>
+    public float Lr { get; init; } = 1e-2f;
+    /// <summary>Gradient-norm clip (0: off).</summary>
+    public float Clip { get; init; } = 0.25f;
+    /// <summary>Weight decay.</summary>
+    public float WDecay { get; init; }
+    /// <summary>Epochs.</summary>
+    public int Epochs { get; init; } = 20;
+    /// <summary>Stop after this many optimiser steps (0: no limit).</summary>
+    public int MaxSteps { get; init; }
+    /// <summary>Parallel streams.</summary>
+    public int BatchSize { get; init; } = 32;
+    /// <summary>Window length.</summary>
+    public int Bptt { get; init; } = 35;
+    /// <summary>AWD-LSTM's random window length, with the learning rate scaled by length.</summary>
+    public bool VariableBptt { get; init; }
+    /// <summary>NT-ASGD's patience in epochs.</summary>
+    public int NonMono { get; init; } = 5;
+
+    /// <summary>CPU threads.</summary>
+    public int Threads { get; init; }
+    /// <summary>cpu or cuda.</summary>
+    public string Device { get; init; } = "cpu";
+    /// <summary>Steps between progress lines.</summary>
+    public int LogInterval { get; init; } = 50;
+
+    /// <summary>Where to keep the best model (safetensors).</summary>
+    public string? Save { get; init; }
+    /// <summary>Where to write the run's metrics as JSON.</summary>
+    public string? MetricsJson { get; init; }
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Text.Json;
+using TinyGrad;
+using TinyGrad.Data;
+using TinyGrad.Models;
+using TinyGrad.NN;
+using TinyGrad.Optim;
+
+namespace WordLM;
+
+/// <summary>
+/// The training loop of AWD-LSTM (Merity et al. 2018) on our engine: BPTT windows over B parallel streams
+/// with the state carried and detached, AR/TAR, gradient clipping, optional variable window length, and
+/// NT-ASGD (plain SGD until validation stalls for <c>--nonmono</c> epochs, then averaged SGD evaluated with
+/// the averaged weights). Validation after each epoch keeps the best model; the test split is scored with it.
+/// </summary>
+public static class Trainer
+{
+    private const int EvalBatchSize = 10, EvalBptt = 35; // the reference evaluation protocol
+
+    /// <summary>Runs a training; returns the process exit code.</summary>
+    public static int Run(TrainOptions o)
+    {
+        if (o.Device == "cuda")
+        {
+            Console.Error.WriteLine("wordlm: --device cuda: this build has no CUDA backend yet; use --device cpu");
+            return 2;
+        }
+        if (o.Threads > 0) CpuThreads.Count = o.Threads;
+        bool mixture = o.Head is "mos" or "moss";
+        if (!mixture && o.Experts > 1) throw new ArgumentException($"--experts {o.Experts} needs a mixture head (mos or moss), not --head {o.Head}");
+        int experts = mixture ? (o.Experts > 0 ? o.Experts : 4) : 1;
+
+        var splits = LoadSplits(o);
+        var config = new WordLMConfig(splits.Vocabulary.Count, o.EmSize, o.NHid, o.NLayers, o.Head, experts,
+            o.NHidLast > 0 ? o.NHidLast : null, o.Tied);
+        var model = new TinyGrad.Models.WordLM(config, new Generator(o.Seed))
+        {
+            Dropout = o.Dropout, DropoutH = o.DropoutH, DropoutI = o.DropoutI, DropoutE = o.DropoutE, WeightDrop = o.WDrop,
+        };
+        model.InitDecoderBiasFromUnigram(splits.Train);
+        var parameters = model.Parameters().ToList();
+        Console.WriteLine($"data: {splits.Description}");
+        Console.WriteLine($"      {splits.Train.Length:N0} / {splits.Valid.Length:N0} / {splits.Test.Length:N0} tokens, vocabulary {splits.Vocabulary.Count:N0}");
+        Console.WriteLine($"model: {o.Head} head{(mixture ? $" (K={experts})" : "")}, emsize {config.EmSize}, nhid {config.NHid}, nhidlast {config.NHidLast}, " +
+                          $"{config.NLayers} layers, {(config.Tied ? "tied" : "untied")}, {model.ParameterCount():N0} parameters; {CpuThreads.Count} threads");
+
+        Optimizer optimizer = o.Optimizer == "adam"
+            ? new Adam(parameters, o.Lr, weightDecay: o.WDecay)
+            : new Sgd(parameters, o.Lr, weightDecay: o.WDecay);
+        Asgd? averaged = null;
+
+        var batches = new Batches(splits.Train, o.BatchSize, "training split");
+        var rng = new Generator(o.Seed ^ 0x5EED);
+        var progress = new Progress(o.LogInterval, (long)o.Epochs * ((batches.Rows - 1 + o.Bptt - 1) / o.Bptt), o.MaxSteps);
+        var validHistory = new List<double>();
+        double bestValid = double.PositiveInfinity;
+        Dictionary<string, float[]>? best = null;
+        long step = 0, trainTokens = 0;
+        double trainNllSum = 0;
+        long trainNllCount = 0;
+        var clock = Stopwatch.StartNew();
+        bool stop = false;
+
+        for (int epoch = 1; epoch <= o.Epochs && !stop; epoch++)
+        {
+            model.Train();
+            LstmState[]? state = null;
+            for (int i = 0; i < batches.Rows - 1 && !stop;)
+            {
+                int length = o.Bptt;
+                float lr = averaged?.LearningRate ?? optimizer.LearningRate;
+                var active = (Optimizer?)averaged ?? optimizer;
+                if (o.VariableBptt)
+                {
+                    // AWD-LSTM: mostly bptt, sometimes half, jittered; the step size scales with the window.
+                    double center = rng.NextDouble() < 0.95 ? o.Bptt : o.Bptt / 2.0;
+                    length = Math.Max(5, (int)(center + 5 * rng.NextGaussian()));
+                }
+                var (inputs, targets, len) = batches.Window(i, length);
+                var (loss, nll, next) = model.TrainingLoss(inputs, targets, len, o.BatchSize, state, o.Alpha, o.Beta);
+                state = next;
+                active.ZeroGrad();
+                loss.Backward();
+                float value = nll.Item();
+                float norm = o.Clip > 0 ? ClipGrad.ClipGradNorm(parameters, o.Clip) : 0f;
+                if (!float.IsFinite(value) || !float.IsFinite(norm))
+                {
+                    Console.Error.WriteLine($"wordlm: training diverged at step {step + 1} (loss {value}, gradient norm {norm}); " +
+                                            $"try a lower learning rate than --lr {lr}{(o.Save is null ? "" : $"; the last good model stays in {o.Save}")}");
+                    return 1;
+                }
+                if (o.VariableBptt) active.LearningRate = lr * len / o.Bptt;
+                active.Step();
+                active.LearningRate = lr;
+                step++;
+                i += len;
+                trainTokens += (long)len * o.BatchSize;
+                trainNllSum += value * len * o.BatchSize;
+                trainNllCount += (long)len * o.BatchSize;
+                progress.Step(epoch, step, lr, value, len * o.BatchSize);
+                if (o.MaxSteps > 0 && step >= o.MaxSteps) stop = true;
+            }
+            progress.EndLine();
+
+            averaged?.SwapAverage(); // evaluate NT-ASGD with the averaged weights
+            var valid = Evaluation.Evaluate(model, splits.Valid, EvalBatchSize, EvalBptt);
+            bool improved = valid.Loss < bestValid;
+            if (improved)
+            {
+                bestValid = valid.Loss;
+                best = model.StateDict().ToDictionary(p => p.Key, p => p.Value.ToArray());
+                if (o.Save is not null) WordLMCheckpoint.Save(o.Save, model, splits.Vocabulary);
+            }
+            averaged?.SwapAverage();
+            Console.WriteLine($"epoch {epoch} | valid loss {valid.Loss:F4} | valid ppl {valid.Perplexity:F2}" +
+                              (splits.OptimumPerplexity is double opt ? $" | optimum ppl {opt:F2}" : "") +
+                              (improved ? " | best so far" : ""));
+            validHistory.Add(valid.Loss);
+            if (o.Optimizer == "asgd" && averaged is null && validHistory.Count > o.NonMono &&
+                valid.Loss > validHistory.Take(validHistory.Count - o.NonMono).Min())
+            {
+                Console.WriteLine($"switching to averaged SGD (no improvement for {o.NonMono} epochs)");
+                averaged = new Asgd(parameters, optimizer.LearningRate, lambd: 0f, t0: 0f, weightDecay: o.WDecay);
+            }
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        // Score the test split with the best model seen (by validation perplexity).
+        if (best is not null)
+            model.LoadStateDict(best.ToDictionary(p => p.Key, p => Tensor.FromArray(p.Value, model.StateDict()[p.Key].Shape, null)));
+        var test = Evaluation.Evaluate(model, splits.Test, EvalBatchSize, EvalBptt);
+        double trainPpl = Math.Exp(trainNllSum / Math.Max(1, trainNllCount));
+        double tokensPerSecond = trainTokens / Math.Max(1e-9, seconds);
+
+        Console.WriteLine();
+        Console.WriteLine($"summary: {o.Head} head, {model.ParameterCount():N0} parameters, {step:N0} steps in {seconds:F1} s ({tokensPerSecond:N0} tokens/s)");
+        Console.WriteLine($"  train ppl {trainPpl:F2} | best valid ppl {Math.Exp(bestValid):F2} | test ppl {test.Perplexity:F2}");
+        if (splits.OptimumPerplexity is double optimum)
+            Console.WriteLine($"  optimum ppl {optimum:F2} (the exact entropy rate of the built-in source: no model can do better)");
+        if (o.Save is not null) Console.WriteLine($"  best model saved to {o.Save}");
+
+        if (o.MetricsJson is not null)
+        {
+            var metrics = new Dictionary<string, object?>
+            {
+                ["head"] = o.Head, ["parameters"] = model.ParameterCount(), ["steps"] = step, ["seconds"] = seconds,
+                ["tokens_per_second"] = tokensPerSecond, ["train_ppl"] = trainPpl, ["valid_ppl"] = Math.Exp(bestValid),
+                ["test_ppl"] = test.Perplexity,
+            };
+            if (splits.OptimumPerplexity is double opt) metrics["optimum_ppl"] = opt;
+            File.WriteAllText(o.MetricsJson, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+        }
+        return 0;
+    }
+
+    private static Splits LoadSplits(TrainOptions o)
+    {
+        int given = new[] { o.Train, o.Valid, o.Test }.Count(f => f is not null);
+        if (o.Data is not null && given > 0) throw new ArgumentException("give either --data DIR or --train/--valid/--test, not both");
+        if (given is > 0 and < 3) throw new ArgumentException("--train, --valid and --test go together: give all three");
+        if (o.Data is not null)
+        {
+            var (train, valid, test) = DataSource.FindFiles(o.Data);
+            return DataSource.FromFiles(train, valid, test);
+        }
+        return given == 3 ? DataSource.FromFiles(o.Train!, o.Valid!, o.Test!) : DataSource.Synthetic(o.Seed);
+    }
+}
