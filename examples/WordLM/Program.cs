@@ -24,7 +24,9 @@ public static class Program
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"wordlm: {parse.Errors[0].Message} (see --help)");
+            // One line, whatever the parser's message looks like (its list of allowed values spans several).
+            string message = string.Join(" ", parse.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
+            Console.Error.WriteLine($"wordlm: {message} (see --help)");
             return 2;
         }
         try

@@ -5,18 +5,20 @@ namespace WordLM;
 /// <summary>The <c>train</c> verb's options (a fresh set per command, since the root accepts them too).</summary>
 public sealed class TrainCommand
 {
+    private static readonly TrainOptions D = new(); // the defaults live in TrainOptions, once
+
     private readonly Option<string?> _data = new("--data") { Description = "Folder with train.txt/valid.txt/test.txt, ptb.*.txt or wiki.*.tokens" };
     private readonly Option<string?> _train = new("--train") { Description = "Training text file (with --valid and --test)" };
     private readonly Option<string?> _valid = new("--valid") { Description = "Validation text file" };
     private readonly Option<string?> _test = new("--test") { Description = "Test text file" };
-    private readonly Option<ulong> _seed = new("--seed") { Description = "Seed for the built-in corpus, initialisation, dropout and batching", DefaultValueFactory = _ => 1 };
-    private readonly Option<string> _head = new("--head") { Description = "Output layer", DefaultValueFactory = _ => "sigsoftmax" };
-    private readonly Option<int> _experts = new("--experts") { Description = "Mixture components K (mos/moss)", DefaultValueFactory = _ => 0 };
-    private readonly Option<int> _emsize = Positive("--emsize", "Embedding size", 32);
-    private readonly Option<int> _nhid = Positive("--nhid", "Hidden size of the inner LSTM layers", 128);
+    private readonly Option<ulong> _seed = new("--seed") { Description = "Seed for the built-in corpus, initialisation, dropout and batching", DefaultValueFactory = _ => D.Seed };
+    private readonly Option<string> _head = new("--head") { Description = "Output layer", DefaultValueFactory = _ => D.Head };
+    private readonly Option<int> _experts = new("--experts") { Description = "Mixture components K (mos/moss; default 4)", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _emsize = Positive("--emsize", "Embedding size", D.EmSize);
+    private readonly Option<int> _nhid = Positive("--nhid", "Hidden size of the inner LSTM layers", D.NHid);
     private readonly Option<int> _nhidlast = new("--nhidlast") { Description = "Hidden size of the last LSTM layer (default: emsize, or nhid for mixtures)" };
-    private readonly Option<int> _nlayers = Positive("--nlayers", "LSTM layers", 2);
-    private readonly Option<bool> _tied = new("--tied") { Description = "Tie the decoder to the embedding", DefaultValueFactory = _ => true };
+    private readonly Option<int> _nlayers = Positive("--nlayers", "LSTM layers", D.NLayers);
+    private readonly Option<bool> _tied = new("--tied") { Description = "Tie the decoder to the embedding", DefaultValueFactory = _ => D.Tied };
     private readonly Option<float> _dropout = Probability("--dropout", "Locked dropout on the last layer's output");
     private readonly Option<float> _dropouth = Probability("--dropouth", "Locked dropout between LSTM layers");
     private readonly Option<float> _dropouti = Probability("--dropouti", "Locked dropout on the embeddings");
@@ -24,19 +26,19 @@ public sealed class TrainCommand
     private readonly Option<float> _wdrop = Probability("--wdrop", "DropConnect on the recurrent weights");
     private readonly Option<float> _alpha = NonNegative("--alpha", "Activation regularisation (AR) coefficient", 0f);
     private readonly Option<float> _beta = NonNegative("--beta", "Temporal activation regularisation (TAR) coefficient", 0f);
-    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, asgd (NT-ASGD) or adam", DefaultValueFactory = _ => "adam" };
-    private readonly Option<float> _lr = NonNegative("--lr", "Learning rate", 1e-2f);
-    private readonly Option<float> _clip = NonNegative("--clip", "Gradient-norm clipping (0: off)", 0.25f);
+    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, asgd (NT-ASGD) or adam", DefaultValueFactory = _ => D.Optimizer };
+    private readonly Option<float> _lr = NonNegative("--lr", "Learning rate", D.Lr);
+    private readonly Option<float> _clip = NonNegative("--clip", "Gradient-norm clipping (0: off)", D.Clip);
     private readonly Option<float> _wdecay = NonNegative("--wdecay", "Weight decay", 0f);
-    private readonly Option<int> _epochs = Positive("--epochs", "Epochs", 20);
+    private readonly Option<int> _epochs = Positive("--epochs", "Epochs", D.Epochs);
     private readonly Option<int> _maxSteps = new("--max-steps") { Description = "Stop after N optimiser steps (0: no limit)" };
-    private readonly Option<int> _batchSize = Positive("--batch-size", "Parallel streams", 32);
-    private readonly Option<int> _bptt = Positive("--bptt", "Window length", 35);
+    private readonly Option<int> _batchSize = Positive("--batch-size", "Parallel streams", D.BatchSize);
+    private readonly Option<int> _bptt = Positive("--bptt", "Window length", D.Bptt);
     private readonly Option<bool> _variableBptt = new("--variable-bptt") { Description = "AWD-LSTM's random window length, with the learning rate scaled by length" };
-    private readonly Option<int> _nonmono = Positive("--nonmono", "NT-ASGD: switch to averaging after this many epochs without improvement", 5);
+    private readonly Option<int> _nonmono = Positive("--nonmono", "NT-ASGD: switch to averaging after this many epochs without improvement", D.NonMono);
     private readonly Option<int> _threads = new("--threads") { Description = "CPU threads (default: all cores, or TINYGRAD_THREADS)" };
-    private readonly Option<string> _device = new("--device") { Description = "cpu (cuda is not available yet)", DefaultValueFactory = _ => "cpu" };
-    private readonly Option<int> _logInterval = Positive("--log-interval", "Steps between progress lines", 50);
+    private readonly Option<string> _device = new("--device") { Description = "cpu (cuda is not available yet)", DefaultValueFactory = _ => D.Device };
+    private readonly Option<int> _logInterval = Positive("--log-interval", "Steps between progress lines", D.LogInterval);
     private readonly Option<string?> _save = new("--save") { Description = "Keep the best model by validation perplexity here (safetensors)" };
     private readonly Option<string?> _metricsJson = new("--metrics-json") { Description = "Write the run's metrics as one JSON object" };
 

@@ -19,9 +19,9 @@ public sealed record TrainOptions
     /// <summary>Mixture components (mos/moss).</summary>
     public int Experts { get; init; } = 1;
     /// <summary>Embedding size.</summary>
-    public int EmSize { get; init; } = 32;
+    public int EmSize { get; init; } = 64;
     /// <summary>Hidden size of the inner LSTM layers.</summary>
-    public int NHid { get; init; } = 128;
+    public int NHid { get; init; } = 192;
     /// <summary>Hidden size of the last LSTM layer (0: emsize for softmax/sigsoftmax, nhid for mixtures).</summary>
     public int NHidLast { get; init; }
     /// <summary>LSTM layers.</summary>
