@@ -24,6 +24,23 @@ public sealed class Generator
         _spareGaussian = null;
     }
 
+    /// <summary>
+    /// The whole state (four xoshiro words plus the cached Gaussian), so a resumed run continues the exact
+    /// same random stream: <c>new Generator(0).SetState(saved.GetState())</c>.
+    /// </summary>
+    public ulong[] GetState() =>
+        [_s0, _s1, _s2, _s3, _spareGaussian.HasValue ? 1UL : 0UL, BitConverter.DoubleToUInt64Bits(_spareGaussian ?? 0)];
+
+    /// <summary>Restores a state from <see cref="GetState"/>.</summary>
+    public void SetState(ulong[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Length != 6 || (state[0] | state[1] | state[2] | state[3]) == 0 || state[4] > 1)
+            throw new ArgumentException($"generator: not a saved state ({state.Length} words; expected 6 from GetState())");
+        (_s0, _s1, _s2, _s3) = (state[0], state[1], state[2], state[3]);
+        _spareGaussian = state[4] == 1 ? BitConverter.UInt64BitsToDouble(state[5]) : null;
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;
