@@ -47,6 +47,29 @@ public class Adam : Optimizer
     public float WeightDecay { get; }
 
     /// <inheritdoc/>
+    protected override void SaveState(OptimizerState state)
+    {
+        for (int i = 0; i < _steps.Length; i++)
+        {
+            if (_m[i] is not Tensor m || _v[i] is not Tensor v) continue;
+            state.Buffers[$"exp_avg.{i}"] = m.Clone();
+            state.Buffers[$"exp_avg_sq.{i}"] = v.Clone();
+            state.Scalars[$"step.{i}"] = _steps[i];
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void LoadState(OptimizerState state, Func<string, int, Tensor?> buffer)
+    {
+        for (int i = 0; i < _steps.Length; i++)
+        {
+            _m[i] = buffer("exp_avg", i);
+            _v[i] = buffer("exp_avg_sq", i);
+            _steps[i] = (int)state.Scalars.GetValueOrDefault($"step.{i}", 0);
+        }
+    }
+
+    /// <inheritdoc/>
     protected override void Update(int index, Tensor param, Tensor grad)
     {
         var m = _m[index] ??= StateLike(param);

@@ -48,6 +48,30 @@ public sealed class Asgd : Optimizer
     public Tensor? Average(int index) => _average[index];
 
     /// <inheritdoc/>
+    protected override void SaveState(OptimizerState state)
+    {
+        for (int i = 0; i < _steps.Length; i++)
+        {
+            if (_average[i] is Tensor ax) state.Buffers[$"ax.{i}"] = ax.Clone();
+            state.Scalars[$"step.{i}"] = _steps[i];
+            state.Scalars[$"eta.{i}"] = _eta[i];
+            state.Scalars[$"mu.{i}"] = _mu[i];
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void LoadState(OptimizerState state, Func<string, int, Tensor?> buffer)
+    {
+        for (int i = 0; i < _steps.Length; i++)
+        {
+            _average[i] = buffer("ax", i);
+            _steps[i] = (int)state.Scalars.GetValueOrDefault($"step.{i}", 0);
+            _eta[i] = state.Scalars.GetValueOrDefault($"eta.{i}", LearningRate);
+            _mu[i] = state.Scalars.GetValueOrDefault($"mu.{i}", 1.0);
+        }
+    }
+
+    /// <inheritdoc/>
     protected override void Update(int index, Tensor param, Tensor grad)
     {
         var ax = _average[index] ??= StateLike(param);

@@ -35,6 +35,19 @@ public sealed class Sgd : Optimizer
     public bool Nesterov { get; }
 
     /// <inheritdoc/>
+    protected override void SaveState(OptimizerState state)
+    {
+        for (int i = 0; i < _momentum.Length; i++)
+            if (_momentum[i] is Tensor b) state.Buffers[$"momentum_buffer.{i}"] = b.Clone();
+    }
+
+    /// <inheritdoc/>
+    protected override void LoadState(OptimizerState state, Func<string, int, Tensor?> buffer)
+    {
+        for (int i = 0; i < _momentum.Length; i++) _momentum[i] = buffer("momentum_buffer", i);
+    }
+
+    /// <inheritdoc/>
     protected override void Update(int index, Tensor param, Tensor grad)
     {
         bool first = false;
