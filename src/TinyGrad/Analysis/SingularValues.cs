@@ -229,6 +229,10 @@ public static class SingularValues
     private static void TridiagonalEigenvalues(double[] diag, double[] off)
     {
         int n = diag.Length;
+        // Deflate against the norm of the whole matrix, not just the two neighbouring diagonal entries: for a
+        // cluster of zero eigenvalues (an exactly low-rank input) those are ~0 and the local test never passes.
+        double norm = 0;
+        for (int i = 0; i < n; i++) norm = Math.Max(norm, Math.Abs(diag[i]) + (i < n - 1 ? Math.Abs(off[i]) : 0));
         for (int l = 0; l < n; l++)
         {
             for (int iter = 0; ; iter++)
@@ -237,7 +241,7 @@ public static class SingularValues
                 for (; m < n - 1; m++)
                 {
                     double dd = Math.Abs(diag[m]) + Math.Abs(diag[m + 1]);
-                    if (Math.Abs(off[m]) <= double.Epsilon + 2.2e-16 * dd) break;
+                    if (Math.Abs(off[m]) <= double.Epsilon + 2.2e-16 * Math.Max(dd, norm)) break;
                 }
                 if (m == l) break;
                 if (iter == 100) throw new ArithmeticException($"singular_values: the QL iteration did not converge at {l} of {n}");

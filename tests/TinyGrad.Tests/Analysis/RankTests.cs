@@ -41,6 +41,53 @@ public class RankTests
         Assert.True(result.SingularValues[rank] < result.Tolerance / 100, result.ToString());
     }
 
+    [Theory]
+    [InlineData(100, 300, 10)]
+    [InlineData(150, 150, 20)]
+    [InlineData(60, 60, 5)]
+    public void Exactly_low_rank_softmax_log_probabilities_converge_and_give_d_plus_1(int rows, int cols, int d)
+    {
+        // A = H·Wᵀ − logsumexp(H·Wᵀ)·1ᵀ in double, without noise: the bottleneck exactly, rank d + 1 (no bias),
+        // with a cluster of exactly-zero singular values below it. Several seeds.
+        for (ulong seed = 1; seed <= 6; seed++)
+        {
+            var z = LowRank(rows, cols, d, 0, seed);
+            for (int i = 0; i < rows; i++)
+            {
+                var row = z.AsSpan(i * cols, cols);
+                double m = double.NegativeInfinity, sum = 0;
+                foreach (double v in row) m = Math.Max(m, v);
+                foreach (double v in row) sum += Math.Exp(v - m);
+                double lse = m + Math.Log(sum);
+                for (int j = 0; j < cols; j++) row[j] -= lse;
+            }
+            Assert.Equal(d + 1, NumericalRank.Of(z, rows, cols).Rank);
+        }
+    }
+
+    [Fact]
+    public void Exact_sums_of_graded_rank_one_terms_converge()
+    {
+        // Σ_k u_k v_kᵀ·10^−k with no noise: exactly-zero singular values below a graded spectrum. These stalled
+        // the QL iteration when it deflated against neighbouring entries only (found in review).
+        var g = new Generator(1);
+        foreach (var (m, n, r) in new[] { (50, 80, 5), (80, 50, 5), (200, 120, 7), (60, 60, 30), (10, 20, 9) })
+        {
+            var a = new double[m * n];
+            for (int k = 0; k < r; k++)
+            {
+                var u = Enumerable.Range(0, m).Select(_ => g.NextGaussian()).ToArray();
+                var v = Enumerable.Range(0, n).Select(_ => g.NextGaussian() * Math.Pow(10, -k)).ToArray();
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++) a[i * n + j] += u[i] * v[j];
+            }
+            var result = NumericalRank.Of(a, m, n);
+            // Terms scaled below the float32 threshold do not count, so the rank is at most r and at least the
+            // terms within seven decades of the largest.
+            Assert.InRange(result.Rank, Math.Min(r, 6), r);
+        }
+    }
+
     [Fact]
     public void The_float32_threshold_sees_through_float32_rounding_and_the_double_one_does_not()
     {

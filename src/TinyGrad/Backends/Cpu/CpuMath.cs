@@ -10,9 +10,9 @@ internal static class CpuMath
     /// <summary>
     /// tanh, accurate to float32 near 0. TensorPrimitives.Tanh (System.Numerics.Tensors 10) is off by up
     /// to 1.5e−7 absolute there (tanh(0) = −6e−8, tanh(1e−4) wrong by 3e−4 relative), which a 1e4-sized
-    /// weight downstream turns into visible error. Here |x| &lt; 1/8 uses the odd Taylor series to x¹¹
-    /// (truncation below 1e−12), and larger |x| uses (1 − e^−2|x|)/(1 + e^−2|x|) with the sign restored,
-    /// whose cancellation is harmless once e^−2|x| ≤ e^−1/4. x and y may be the same span.
+    /// weight downstream turns into visible error. Here |x| &lt; 0.3 uses the odd Taylor series to x¹³
+    /// (truncation below 1e−10 relative), and larger |x| uses (1 − e^−2|x|)/(1 + e^−2|x|) with the sign
+    /// restored, whose cancellation costs at most a few ulp once e^−2|x| ≤ e^−0.6. x and y may be the same span.
     /// </summary>
     public static void Tanh(ReadOnlySpan<float> x, Span<float> y)
     {
