@@ -27,6 +27,36 @@ public static class DataSource
         throw new CorpusException($"{directory}: no train/valid/test files; expected one of: {string.Join("; ", Layouts.Select(l => string.Join(", ", l)))}");
     }
 
+    /// <summary>
+    /// The data a training run names: <c>--data DIR</c>, all three of <c>--train/--valid/--test</c>, or, with
+    /// neither, the built-in corpus from <c>--seed</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Both kinds are given, or only some of the three files.</exception>
+    public static Splits Resolve(TrainOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        int given = new[] { o.Train, o.Valid, o.Test }.Count(f => f is not null);
+        if (o.Data is not null && given > 0) throw new ArgumentException("give either --data DIR or --train/--valid/--test, not both");
+        if (given is > 0 and < 3) throw new ArgumentException("--train, --valid and --test go together: give all three");
+        if (o.Data is not null)
+        {
+            var (train, valid, test) = FindFiles(o.Data);
+            return FromFiles(train, valid, test);
+        }
+        return given == 3 ? FromFiles(o.Train!, o.Valid!, o.Test!) : Synthetic(o.Seed);
+    }
+
+    /// <summary>
+    /// The test split of <c>--data DIR</c> or <c>--test FILE</c> (exactly one), as ids of a checkpoint's
+    /// vocabulary: what <c>eval</c> and <c>rank</c> score.
+    /// </summary>
+    /// <exception cref="ArgumentException">Neither or both are given.</exception>
+    public static int[] TestTokens(string verb, string? directory, string? file, Vocabulary vocab)
+    {
+        if ((directory is null) == (file is null)) throw new ArgumentException($"{verb}: give exactly one of --data DIR or --test FILE");
+        return TextCorpus.Tokenize(file ?? FindFiles(directory!).Test, vocab);
+    }
+
     /// <summary>Loads text splits; the vocabulary is built from all three in order of first appearance.</summary>
     public static Splits FromFiles(string train, string valid, string test)
     {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using TinyGrad.Data;
 using TinyGrad.Models;
 
 namespace WordLM;
@@ -22,11 +21,9 @@ public static class EvalCommand
         var command = new Command("eval", "Score a checkpoint on a test split (the reference evaluation protocol).") { checkpoint, data, test, batchSize, bptt, metrics };
         command.SetAction(p =>
         {
-            string? dir = p.GetValue(data), file = p.GetValue(test);
-            if ((dir is null) == (file is null)) throw new ArgumentException("eval: give exactly one of --data DIR or --test FILE");
-            string path = file ?? DataSource.FindFiles(dir!).Test;
             var (model, vocab) = WordLMCheckpoint.Load(p.GetValue(checkpoint)!);
-            var result = Evaluation.Evaluate(model, TextCorpus.Tokenize(path, vocab), p.GetValue(batchSize), p.GetValue(bptt));
+            var tokens = DataSource.TestTokens("eval", p.GetValue(data), p.GetValue(test), vocab);
+            var result = Evaluation.Evaluate(model, tokens, p.GetValue(batchSize), p.GetValue(bptt));
             if (p.GetValue(metrics) is string m)
                 File.WriteAllText(m, JsonSerializer.Serialize(new { loss = result.Loss, ppl = result.Perplexity, tokens = result.Tokens }));
             Console.WriteLine($"test loss {result.Loss:F4} | test ppl {result.Perplexity:F2}");

@@ -8,17 +8,20 @@ namespace WordLM;
 /// <summary>
 /// The word-level language-model trainer. <c>dotnet run -c Release --project examples/WordLM</c> with no
 /// arguments trains a sigsoftmax LSTM on the built-in synthetic corpus and prints its perplexity beside the
-/// corpus's exact optimum. Verbs: <c>train</c> (the default) and <c>eval</c>.
+/// corpus's exact optimum. Verbs: <c>train</c> (the default), <c>eval</c>, <c>generate</c>, <c>rank</c> and <c>compare</c>.
 /// </summary>
 public static class Program
 {
     /// <summary>Parses the command line and runs the verb; exit code 2 for bad input, 1 for a failed run.</summary>
     public static int Main(string[] args)
     {
-        var root = new RootCommand("Train and evaluate word-level LSTM language models (softmax, sigsoftmax, MoS, MoSS heads).");
+        var root = new RootCommand("Train, evaluate, sample from and compare word-level LSTM language models (softmax, sigsoftmax, MoS, MoSS heads).");
         var train = TrainCommand.Build("train", "Train a model (the default verb).");
         root.Subcommands.Add(train);
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(GenerateCommand.Build());
+        root.Subcommands.Add(RankCommand.Build());
+        root.Subcommands.Add(CompareCommand.Build());
         TrainCommand.AttachTo(root); // no verb: train with these options
 
         var parse = root.Parse(args);
@@ -38,6 +41,11 @@ public static class Program
         {
             Console.Error.WriteLine($"wordlm: {e.Message}");
             return 2;
+        }
+        catch (Exception e) when (e is TrainingDivergedException or RankUndefinedException)
+        {
+            Console.Error.WriteLine($"wordlm: {e.Message}");
+            return 1;
         }
     }
 }

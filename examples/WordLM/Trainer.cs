@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using TinyGrad;
 using TinyGrad.Data;
 using TinyGrad.Models;
@@ -18,22 +17,40 @@ public static class Trainer
 {
     private const int EvalBatchSize = 10, EvalBptt = 35; // the reference evaluation protocol
 
-    /// <summary>Runs a training; returns the process exit code.</summary>
-    public static int Run(TrainOptions o)
+    /// <summary>
+    /// The model shape the options ask for: <c>--experts</c> only with a mixture head (default 4 there), and
+    /// <c>--nhidlast</c> 0 meaning the reference's default (emsize, or nhid for the mixtures).
+    /// </summary>
+    /// <exception cref="ArgumentException">The options do not make a valid model.</exception>
+    public static WordLMConfig ConfigFor(TrainOptions o, int vocabSize)
     {
-        if (o.Device == "cuda")
-        {
-            Console.Error.WriteLine("wordlm: --device cuda: this build has no CUDA backend yet; use --device cpu");
-            return 2;
-        }
-        if (o.Threads > 0) CpuThreads.Count = o.Threads;
+        ArgumentNullException.ThrowIfNull(o);
         bool mixture = o.Head is "mos" or "moss";
         if (!mixture && o.Experts > 1) throw new ArgumentException($"--experts {o.Experts} needs a mixture head (mos or moss), not --head {o.Head}");
         int experts = mixture ? (o.Experts > 0 ? o.Experts : 4) : 1;
+        return new WordLMConfig(vocabSize, o.EmSize, o.NHid, o.NLayers, o.Head, experts, o.NHidLast > 0 ? o.NHidLast : null, o.Tied);
+    }
 
-        var splits = LoadSplits(o);
-        var config = new WordLMConfig(splits.Vocabulary.Count, o.EmSize, o.NHid, o.NLayers, o.Head, experts,
-            o.NHidLast > 0 ? o.NHidLast : null, o.Tied);
+    /// <summary>
+    /// Trains one model as <paramref name="o"/> says, printing progress, per-epoch validation and a summary, and
+    /// keeping the best model by validation perplexity (also in <c>o.Save</c> when given). Both <c>train</c> and
+    /// <c>compare</c> run this; writing metrics is the caller's business.
+    /// </summary>
+    /// <param name="o">The options.</param>
+    /// <param name="splits">The data, when the caller has already loaded it (compare trains several heads on one load);
+    /// null to resolve it from <paramref name="o"/>.</param>
+    /// <exception cref="ArgumentException">The options contradict each other.</exception>
+    /// <exception cref="TrainingDivergedException">The loss, the gradient norm or the validation loss stopped being finite.</exception>
+    public static TrainResult Train(TrainOptions o, Splits? splits = null)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        if (o.Device == "cuda")
+            throw new ArgumentException("--device cuda: this build has no CUDA backend yet; use --device cpu");
+        if (o.Threads > 0) CpuThreads.Count = o.Threads;
+        splits ??= DataSource.Resolve(o);
+        var config = ConfigFor(o, splits.Vocabulary.Count);
+        bool mixture = config.IsMixture;
+        int experts = config.Experts;
         var model = new TinyGrad.Models.WordLM(config, new Generator(o.Seed))
         {
             Dropout = o.Dropout, DropoutH = o.DropoutH, DropoutI = o.DropoutI, DropoutE = o.DropoutE, WeightDrop = o.WDrop,
@@ -86,9 +103,8 @@ public static class Trainer
                 float norm = o.Clip > 0 ? ClipGrad.ClipGradNorm(parameters, o.Clip) : 0f;
                 if (!float.IsFinite(value) || !float.IsFinite(norm))
                 {
-                    Console.Error.WriteLine($"wordlm: training diverged at step {step + 1} (loss {value}, gradient norm {norm}); " +
-                                            $"try a lower learning rate than --lr {lr}{(o.Save is null ? "" : $"; the last good model stays in {o.Save}")}");
-                    return 1;
+                    throw new TrainingDivergedException($"{o.Head}: training diverged at step {step + 1} (loss {value}, gradient norm {norm}); " +
+                                                        $"try a lower learning rate than --lr {lr}{(o.Save is null ? "" : $"; the last good model stays in {o.Save}")}");
                 }
                 if (o.VariableBptt) active.LearningRate = lr * len / o.Bptt;
                 active.Step();
@@ -105,6 +121,13 @@ public static class Trainer
 
             averaged?.SwapAverage(); // evaluate NT-ASGD with the averaged weights
             var valid = Evaluation.Evaluate(model, splits.Valid, EvalBatchSize, EvalBptt);
+            // The step check above sees each loss before its update; the last update can still leave NaN or
+            // infinite weights, which only validation reveals.
+            if (!double.IsFinite(valid.Loss))
+            {
+                throw new TrainingDivergedException($"{o.Head}: training diverged: after epoch {epoch} (step {step}) the validation loss is {valid.Loss}; " +
+                                                    $"try a lower learning rate than --lr {averaged?.LearningRate ?? optimizer.LearningRate}{(o.Save is null || best is null ? "" : $"; the last good model stays in {o.Save}")}");
+            }
             bool improved = valid.Loss < bestValid;
             if (improved)
             {
@@ -140,30 +163,9 @@ public static class Trainer
             Console.WriteLine($"  optimum ppl {optimum:F2} (the exact entropy rate of the built-in source: no model can do better)");
         if (o.Save is not null) Console.WriteLine($"  best model saved to {o.Save}");
 
-        if (o.MetricsJson is not null)
-        {
-            var metrics = new Dictionary<string, object?>
-            {
-                ["head"] = o.Head, ["parameters"] = model.ParameterCount(), ["steps"] = step, ["seconds"] = seconds,
-                ["tokens_per_second"] = tokensPerSecond, ["train_ppl"] = trainPpl, ["valid_ppl"] = Math.Exp(bestValid),
-                ["test_ppl"] = test.Perplexity,
-            };
-            if (splits.OptimumPerplexity is double opt) metrics["optimum_ppl"] = opt;
-            File.WriteAllText(o.MetricsJson, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
-        }
-        return 0;
-    }
-
-    private static Splits LoadSplits(TrainOptions o)
-    {
-        int given = new[] { o.Train, o.Valid, o.Test }.Count(f => f is not null);
-        if (o.Data is not null && given > 0) throw new ArgumentException("give either --data DIR or --train/--valid/--test, not both");
-        if (given is > 0 and < 3) throw new ArgumentException("--train, --valid and --test go together: give all three");
-        if (o.Data is not null)
-        {
-            var (train, valid, test) = DataSource.FindFiles(o.Data);
-            return DataSource.FromFiles(train, valid, test);
-        }
-        return given == 3 ? DataSource.FromFiles(o.Train!, o.Valid!, o.Test!) : DataSource.Synthetic(o.Seed);
+        model.Eval(); // the caller analyses or samples from it; dropout stays off until someone calls Train()
+        var metrics = new TrainMetrics(o.Head, model.ParameterCount(), step, seconds, tokensPerSecond, trainPpl, Math.Exp(bestValid),
+            test.Perplexity, splits.OptimumPerplexity);
+        return new TrainResult(metrics, model, splits);
     }
 }

@@ -178,7 +178,7 @@ public sealed partial class Tensor
 
     /// <summary>
     /// Runs reverse-mode autodiff from this tensor: replays this thread's tape backwards, accumulating
-    /// into the <see cref="Grad"/> of every leaf that requires one, then frees the replayed part of the tape.
+    /// into the <see cref="Grad"/> of every leaf that requires one, then frees what it replayed (other graphs recorded on this thread stay differentiable).
     /// A non-scalar tensor needs an explicit upstream <paramref name="gradient"/> of its own shape.
     /// </summary>
     public void Backward(Tensor? gradient = null) => Autograd.Backward(this, gradient);

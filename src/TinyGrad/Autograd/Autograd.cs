@@ -13,9 +13,10 @@ public static class Autograd
     /// One recorded op. Most ops have one output; a fused layer (an LSTM over a whole window) may have
     /// several, and its backward then receives one gradient per output (null where none flowed).
     /// </summary>
-    internal sealed class Node(string op, Tensor[] outputs, Tensor[] inputs, Action<Tensor?[]> backward)
+    internal sealed class Node(string op, Tensor[] outputs, Tensor[] inputs, Action<Tensor?[]> backward, List<Node> tape)
     {
         public string Op { get; } = op;
+        public List<Node> Tape { get; } = tape; // the recording thread's tape
         public Tensor[] Outputs { get; } = outputs;
         public Tensor[] Inputs { get; private set; } = inputs;
         public Action<Tensor?[]>? Backward { get; private set; } = backward;
@@ -86,13 +87,21 @@ public static class Autograd
         bool any = false;
         foreach (var input in inputs) any |= input.RequiresGrad;
         if (!any) return;
-        var node = new Node(op, outputs, inputs, backward);
+        var tape = Tape;
+        foreach (var input in inputs)
+        {
+            // A graph lives on one thread's tape; a node from another thread would never be replayed here.
+            if (input.Creator is { Released: false } c && !ReferenceEquals(c.Tape, tape))
+                throw new InvalidOperationException(
+                    $"{op}: an input of shape {Shapes.Format(input.ShapeRef)} was made by '{c.Op}' on another thread; build and differentiate a graph on one thread (Detach() to pass values across)");
+        }
+        var node = new Node(op, outputs, inputs, backward, tape);
         foreach (var output in outputs)
         {
             output.Creator = node;
             output.RequiresGrad = true;
         }
-        Tape.Add(node);
+        tape.Add(node);
     }
 
     /// <summary>
@@ -143,9 +152,21 @@ public static class Autograd
                 $"backward: the graph of this tensor (made by '{root.Creator.Op}') was already released by an earlier Backward(); run the forward pass again to differentiate it again");
 
         var tape = Tape;
-        int end = tape.LastIndexOf(root.Creator);
-        if (end < 0)
+        if (!ReferenceEquals(root.Creator.Tape, tape))
             throw new InvalidOperationException("backward: this tensor's graph was recorded on another thread; call Backward() on the thread that ran the forward pass");
+        int end = tape.LastIndexOf(root.Creator);
+
+        // Replay only the root's ancestors: other graphs recorded on this thread stay differentiable.
+        var ancestors = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        var pending = new Stack<Node>();
+        pending.Push(root.Creator);
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            if (!ancestors.Add(node)) continue;
+            foreach (var input in node.Inputs)
+                if (input.Creator is { Released: false } c) pending.Push(c);
+        }
 
         using var _ = NoGrad();
         try
@@ -154,6 +175,7 @@ public static class Autograd
             for (int i = end; i >= 0; i--)
             {
                 var node = tape[i];
+                if (!ancestors.Contains(node)) continue;
                 var grads = new Tensor?[node.Outputs.Length];
                 bool reached = false;
                 for (int o = 0; o < grads.Length; o++)
@@ -162,14 +184,14 @@ public static class Autograd
                     reached |= grads[o] is not null;
                     node.Outputs[o].Grad = null;
                 }
-                if (reached) node.Backward!(grads); // otherwise the node is not on a path to the root
+                if (reached) node.Backward!(grads); // otherwise no gradient reached this node from the root
             }
         }
         finally
         {
-            // Free what the replayed part saved; later nodes (another graph) stay on the tape.
-            for (int i = 0; i <= end; i++) tape[i].Release();
-            tape.RemoveRange(0, end + 1);
+            // Free what the replay saved; the rest of the tape (other graphs) stays.
+            foreach (var node in ancestors) node.Release();
+            tape.RemoveAll(ancestors.Contains);
         }
     }
 }

@@ -181,3 +181,34 @@ public class TapeMemoryTests
         return ((h * 2f).Sum(), new WeakReference(h.Storage));
     }
 }
+
+public class TapeGraphTests
+{
+    [Fact]
+    public void Independent_graphs_on_one_thread_are_differentiated_separately()
+    {
+        var w = Tensor.FromArray([1f, 2f], 2).RequireGrad();
+        var loss1 = (w * 3f).Sum();
+        var loss2 = (w * 5f).Sum();
+        loss2.Backward();                      // must not release loss1's graph
+        Assert.Equal([5f, 5f], w.Grad!.ToArray());
+        loss1.Backward();
+        Assert.Equal([8f, 8f], w.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void Mixing_a_graph_from_another_thread_is_a_clear_error()
+    {
+        var w = Tensor.FromArray([1f, 2f], 2).RequireGrad();
+        Tensor? part = null;
+        var thread = new Thread(() => part = (w * 3f).Sum());
+        thread.Start();
+        thread.Join();
+        var error = Assert.Throws<InvalidOperationException>(() => part! + (w * 5f).Sum());
+        Assert.Contains("another thread", error.Message);
+        Assert.Throws<InvalidOperationException>(() => part!.Backward());
+        var fine = part!.Detach() + (w * 5f).Sum(); // a detached value crosses threads freely
+        fine.Backward();
+        Assert.Equal([5f, 5f], w.Grad!.ToArray());
+    }
+}

@@ -3,7 +3,8 @@ namespace TinyGrad.Tests.WordLM;
 using System.Text.Json;
 
 // The trainer's command-line contract: bad input is exit code 2 with one line, a short run works end to end.
-public sealed class CommandLineTests : IDisposable
+[Collection("WordLM")]
+public sealed class CommandLineTests(WordLMFixture fixture) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tinygrad-wordlm-").FullName;
 
@@ -42,10 +43,9 @@ public sealed class CommandLineTests : IDisposable
     public void A_short_run_trains_saves_and_evaluates()
     {
         // A small synthetic corpus written as text exercises --data, --save, --metrics-json and eval together.
-        var corpus = global::TinyGrad.Data.SyntheticCorpus.Generate(3, vocabSize: 60, trainTokens: 6000, validTokens: 1500, testTokens: 1500);
-        corpus.WriteTo(_dir);
+        string data = fixture.Directory;
         string model = Path.Combine(_dir, "m.safetensors"), metrics = Path.Combine(_dir, "train.json"), evalMetrics = Path.Combine(_dir, "eval.json");
-        int code = global::WordLM.Program.Main(["train", "--data", _dir, "--head", "moss", "--experts", "2", "--emsize", "8", "--nhid", "16",
+        int code = global::WordLM.Program.Main(["train", "--data", data, "--head", "moss", "--experts", "2", "--emsize", "8", "--nhid", "16",
             "--epochs", "2", "--batch-size", "8", "--bptt", "10", "--log-interval", "1000", "--save", model, "--metrics-json", metrics]);
         Assert.Equal(0, code);
         using var train = JsonDocument.Parse(File.ReadAllText(metrics));
@@ -54,7 +54,7 @@ public sealed class CommandLineTests : IDisposable
         double testPpl = train.RootElement.GetProperty("test_ppl").GetDouble();
         Assert.InRange(testPpl, 1.0, 60.0); // better than uniform over 60 words
 
-        Assert.Equal(0, global::WordLM.Program.Main(["eval", "--checkpoint", model, "--data", _dir, "--metrics-json", evalMetrics]));
+        Assert.Equal(0, global::WordLM.Program.Main(["eval", "--checkpoint", model, "--data", data, "--metrics-json", evalMetrics]));
         using var eval = JsonDocument.Parse(File.ReadAllText(evalMetrics));
         // eval scores the saved (best) model with the same protocol the trainer used for its test figure.
         Assert.Equal(testPpl, eval.RootElement.GetProperty("ppl").GetDouble(), 6);

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using TinyGrad;
+using TinyGrad.Data;
+using TinyGrad.Models;
+
+namespace WordLM;
+
+/// <summary>
+/// <c>generate --checkpoint PATH [--prompt TEXT] [--words N] [--temperature T] [--seed S]</c>: samples text from a
+/// checkpoint. Prints the prompt, then the sampled words; <c>&lt;eos&gt;</c> is a line break.
+/// </summary>
+public static class GenerateCommand
+{
+    /// <summary>Builds the verb.</summary>
+    public static Command Build()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "A WordLM safetensors checkpoint", Required = true };
+        var prompt = new Option<string?>("--prompt") { Description = "Text to continue (unknown words become <unk> when the vocabulary has it); default: a new sentence" };
+        var words = new Option<int>("--words") { Description = "Words to sample (<eos> counts as one)", DefaultValueFactory = _ => 50 };
+        var temperature = new Option<float>("--temperature") { Description = "Sample from softmax(log p / T): below 1 sharper, above 1 flatter", DefaultValueFactory = _ => 1f };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the draws", DefaultValueFactory = _ => 1 };
+        words.Validators.Add(r => { int n = r.GetValueOrDefault<int>(); if (n <= 0) r.AddError($"--words must be positive, got {n}"); });
+        temperature.Validators.Add(r =>
+        {
+            float t = r.GetValueOrDefault<float>();
+            if (!(t > 0) || float.IsInfinity(t)) r.AddError($"--temperature must be a finite number > 0, got {t}");
+        });
+        var command = new Command("generate", "Sample text from a checkpoint.") { checkpoint, prompt, words, temperature, seed };
+        command.SetAction(p =>
+        {
+            var (model, vocab) = WordLMCheckpoint.Load(p.GetValue(checkpoint)!);
+            var promptIds = Sampler.PromptIds(p.GetValue(prompt), vocab);
+            // Condition on a sentence start, as every training sentence but the first began after an <eos>.
+            int[] context = vocab.TryGetId(Vocabulary.Eos, out int eos) ? [eos, .. promptIds] : promptIds;
+            if (context.Length == 0)
+                throw new ArgumentException($"generate: the vocabulary has no '{Vocabulary.Eos}' to start a sentence from; give --prompt");
+            var sampled = Sampler.Sample(model, context, p.GetValue(words), p.GetValue(temperature), new Generator(p.GetValue(seed)));
+            Console.Write(Sampler.Format(promptIds.Concat(sampled).Select(id => vocab[id])));
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using TinyGrad.Models;
+
+namespace WordLM;
+
+/// <summary>
+/// <c>rank --checkpoint PATH (--data DIR | --test F) [--contexts N] [--metrics-json PATH]</c>: the numerical rank of
+/// the model's log-probability matrix over the first N contexts of the test split, with the bound d + 2.
+/// </summary>
+public static class RankCommand
+{
+    /// <summary>Builds the verb.</summary>
+    public static Command Build()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "A WordLM safetensors checkpoint", Required = true };
+        var data = new Option<string?>("--data") { Description = "Folder whose test split supplies the contexts" };
+        var test = new Option<string?>("--test") { Description = "Test text file" };
+        var contexts = new Option<int>("--contexts") { Description = "Contexts (rows of log P): the first N predicted positions of the test split", DefaultValueFactory = _ => LogProbRank.DefaultContexts };
+        var metrics = new Option<string?>("--metrics-json") { Description = "Write rank, bound, contexts and vocab as JSON" };
+        contexts.Validators.Add(r => { int n = r.GetValueOrDefault<int>(); if (n <= 0) r.AddError($"--contexts must be positive, got {n}"); });
+        var command = new Command("rank", "The numerical rank of a checkpoint's log-probability matrix, with the softmax bound d + 2.")
+            { checkpoint, data, test, contexts, metrics };
+        command.SetAction(p =>
+        {
+            var (model, vocab) = WordLMCheckpoint.Load(p.GetValue(checkpoint)!);
+            var tokens = DataSource.TestTokens("rank", p.GetValue(data), p.GetValue(test), vocab);
+            int requested = p.GetValue(contexts);
+            var result = LogProbRank.Compute(model, tokens, requested);
+            Console.WriteLine($"model: {model.Config.Head} head, emsize {model.Config.EmSize}, nhidlast {model.Config.NHidLast}" +
+                              (model.Config.IsMixture ? $", K={model.Config.Experts}" : ""));
+            if (result.Contexts < requested)
+                Console.WriteLine($"note: the test split predicts only {result.Contexts:N0} positions, fewer than the {requested:N0} asked for");
+            foreach (var line in result.Lines()) Console.WriteLine(line);
+            if (p.GetValue(metrics) is string m) MetricsFile.Write(m, result.ToJsonObject());
+            return 0;
+        });
+        return command;
+    }
+}

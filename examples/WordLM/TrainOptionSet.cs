@@ -1,0 +1,113 @@
+using System.CommandLine;
+
+namespace WordLM;
+
+/// <summary>
+/// The training options, defined once for every command that trains: <c>train</c>, the root (no verb means train)
+/// and <c>compare</c> (which takes them all but <c>--head</c>, replaced by its <c>--heads</c>). A fresh set per
+/// command, since an <see cref="Option"/> belongs to one parent.
+/// </summary>
+public sealed class TrainOptionSet
+{
+    private static readonly TrainOptions D = new(); // the defaults live in TrainOptions, once
+
+    private readonly Option<string?> _data = new("--data") { Description = "Folder with train.txt/valid.txt/test.txt, ptb.*.txt or wiki.*.tokens" };
+    private readonly Option<string?> _train = new("--train") { Description = "Training text file (with --valid and --test)" };
+    private readonly Option<string?> _valid = new("--valid") { Description = "Validation text file" };
+    private readonly Option<string?> _test = new("--test") { Description = "Test text file" };
+    private readonly Option<ulong> _seed = new("--seed") { Description = "Seed for the built-in corpus, initialisation, dropout and batching", DefaultValueFactory = _ => D.Seed };
+    private readonly Option<string> _head = new("--head") { Description = "Output layer", DefaultValueFactory = _ => D.Head };
+    private readonly Option<int> _experts = new("--experts") { Description = "Mixture components K (mos/moss; default 4)", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _emsize = Positive("--emsize", "Embedding size", D.EmSize);
+    private readonly Option<int> _nhid = Positive("--nhid", "Hidden size of the inner LSTM layers", D.NHid);
+    private readonly Option<int> _nhidlast = new("--nhidlast") { Description = "Hidden size of the last LSTM layer (default: emsize, or nhid for mixtures)" };
+    private readonly Option<int> _nlayers = Positive("--nlayers", "LSTM layers", D.NLayers);
+    private readonly Option<bool> _tied = new("--tied") { Description = "Tie the decoder to the embedding", DefaultValueFactory = _ => D.Tied };
+    private readonly Option<float> _dropout = Probability("--dropout", "Locked dropout on the last layer's output");
+    private readonly Option<float> _dropouth = Probability("--dropouth", "Locked dropout between LSTM layers");
+    private readonly Option<float> _dropouti = Probability("--dropouti", "Locked dropout on the embeddings");
+    private readonly Option<float> _dropoute = Probability("--dropoute", "Embedding dropout (whole words)");
+    private readonly Option<float> _wdrop = Probability("--wdrop", "DropConnect on the recurrent weights");
+    private readonly Option<float> _alpha = NonNegative("--alpha", "Activation regularisation (AR) coefficient", 0f);
+    private readonly Option<float> _beta = NonNegative("--beta", "Temporal activation regularisation (TAR) coefficient", 0f);
+    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, asgd (NT-ASGD) or adam", DefaultValueFactory = _ => D.Optimizer };
+    private readonly Option<float> _lr = NonNegative("--lr", "Learning rate", D.Lr);
+    private readonly Option<float> _clip = NonNegative("--clip", "Gradient-norm clipping (0: off)", D.Clip);
+    private readonly Option<float> _wdecay = NonNegative("--wdecay", "Weight decay", 0f);
+    private readonly Option<int> _epochs = Positive("--epochs", "Epochs", D.Epochs);
+    private readonly Option<int> _maxSteps = new("--max-steps") { Description = "Stop after N optimiser steps (0: no limit)" };
+    private readonly Option<int> _batchSize = Positive("--batch-size", "Parallel streams", D.BatchSize);
+    private readonly Option<int> _bptt = Positive("--bptt", "Window length", D.Bptt);
+    private readonly Option<bool> _variableBptt = new("--variable-bptt") { Description = "AWD-LSTM's random window length, with the learning rate scaled by length" };
+    private readonly Option<int> _nonmono = Positive("--nonmono", "NT-ASGD: switch to averaging after this many epochs without improvement", D.NonMono);
+    private readonly Option<int> _threads = new("--threads") { Description = "CPU threads (default: all cores, or TINYGRAD_THREADS)" };
+    private readonly Option<string> _device = new("--device") { Description = "cpu (cuda is not available yet)", DefaultValueFactory = _ => D.Device };
+    private readonly Option<int> _logInterval = Positive("--log-interval", "Steps between progress lines", D.LogInterval);
+    private readonly Option<string?> _save = new("--save") { Description = "Keep the best model by validation perplexity here (safetensors; compare inserts the head name before the extension)" };
+    private readonly Option<string?> _metricsJson = new("--metrics-json") { Description = "Write the run's metrics as one JSON object (compare: a list, one per head)" };
+
+    private readonly bool _withHead;
+
+    /// <summary>A fresh set of the training options; <paramref name="withHead"/> false leaves out <c>--head</c>.</summary>
+    public TrainOptionSet(bool withHead = true)
+    {
+        _withHead = withHead;
+        _head.AcceptOnlyFromAmong("softmax", "sigsoftmax", "mos", "moss");
+        _optimizer.AcceptOnlyFromAmong("sgd", "asgd", "adam");
+        _device.AcceptOnlyFromAmong("cpu", "cuda");
+        _experts.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--experts must be ≥ 0"); });
+        _maxSteps.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--max-steps must be ≥ 0"); });
+        _threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
+        _nhidlast.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--nhidlast must be ≥ 0"); });
+    }
+
+    private IEnumerable<Option> All()
+    {
+        Option[] all = [_data, _train, _valid, _test, _seed, _head, _experts, _emsize, _nhid, _nhidlast, _nlayers, _tied,
+            _dropout, _dropouth, _dropouti, _dropoute, _wdrop, _alpha, _beta, _optimizer, _lr, _clip, _wdecay, _epochs, _maxSteps,
+            _batchSize, _bptt, _variableBptt, _nonmono, _threads, _device, _logInterval, _save, _metricsJson];
+        return _withHead ? all : all.Where(o => o != _head);
+    }
+
+    /// <summary>Adds every option of the set to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        foreach (var option in All()) command.Options.Add(option);
+    }
+
+    /// <summary>The options as parsed (<c>Head</c> keeps its default when the set has no <c>--head</c>).</summary>
+    public TrainOptions Read(ParseResult p) => new()
+    {
+        Data = p.GetValue(_data), Train = p.GetValue(_train), Valid = p.GetValue(_valid), Test = p.GetValue(_test),
+        Seed = p.GetValue(_seed), Head = _withHead ? p.GetValue(_head)! : D.Head, Experts = p.GetValue(_experts), EmSize = p.GetValue(_emsize),
+        NHid = p.GetValue(_nhid), NHidLast = p.GetValue(_nhidlast), NLayers = p.GetValue(_nlayers), Tied = p.GetValue(_tied),
+        Dropout = p.GetValue(_dropout), DropoutH = p.GetValue(_dropouth), DropoutI = p.GetValue(_dropouti),
+        DropoutE = p.GetValue(_dropoute), WDrop = p.GetValue(_wdrop), Alpha = p.GetValue(_alpha), Beta = p.GetValue(_beta),
+        Optimizer = p.GetValue(_optimizer)!, Lr = p.GetValue(_lr), Clip = p.GetValue(_clip), WDecay = p.GetValue(_wdecay),
+        Epochs = p.GetValue(_epochs), MaxSteps = p.GetValue(_maxSteps), BatchSize = p.GetValue(_batchSize), Bptt = p.GetValue(_bptt),
+        VariableBptt = p.GetValue(_variableBptt), NonMono = p.GetValue(_nonmono), Threads = p.GetValue(_threads),
+        Device = p.GetValue(_device)!, LogInterval = p.GetValue(_logInterval), Save = p.GetValue(_save), MetricsJson = p.GetValue(_metricsJson),
+    };
+
+    private static Option<int> Positive(string name, string description, int fallback)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => fallback };
+        option.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError($"{name} must be positive, got {r.GetValueOrDefault<int>()}"); });
+        return option;
+    }
+
+    private static Option<float> NonNegative(string name, string description, float fallback)
+    {
+        var option = new Option<float>(name) { Description = description, DefaultValueFactory = _ => fallback };
+        option.Validators.Add(r => { float v = r.GetValueOrDefault<float>(); if (!(v >= 0) || float.IsInfinity(v)) r.AddError($"{name} must be a finite number ≥ 0, got {v}"); });
+        return option;
+    }
+
+    private static Option<float> Probability(string name, string description)
+    {
+        var option = new Option<float>(name) { Description = description };
+        option.Validators.Add(r => { float v = r.GetValueOrDefault<float>(); if (!(v >= 0 && v < 1)) r.AddError($"{name} must lie in [0, 1), got {v}"); });
+        return option;
+    }
+}
