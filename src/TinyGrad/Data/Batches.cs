@@ -41,6 +41,7 @@ public sealed class Batches
     public (int[] Inputs, int[] Targets, int Length) Window(int start, int length)
     {
         if (start < 0 || start >= Rows - 1) throw new ArgumentOutOfRangeException(nameof(start), $"batches: window start {start} is outside [0, {Rows - 1})");
+        if (length <= 0) throw new ArgumentOutOfRangeException(nameof(length), $"batches: window length {length} must be positive");
         int len = Math.Min(length, Rows - 1 - start);
         var inputs = _data.AsSpan(start * BatchSize, len * BatchSize).ToArray();
         var targets = _data.AsSpan((start + 1) * BatchSize, len * BatchSize).ToArray();

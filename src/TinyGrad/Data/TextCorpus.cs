@@ -25,10 +25,11 @@ public static class TextCorpus
         var lines = new List<string[]>();
         int number = 0, start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0; // skip a BOM
         bool anyToken = false;
+        // Lines end at \n, \r\n or a lone \r (Python's universal newlines, as the reference's open() reads them).
         while (start < bytes.Length)
         {
-            int end = Array.IndexOf(bytes, (byte)'\n', start);
-            if (end < 0) end = bytes.Length;
+            int end = start;
+            while (end < bytes.Length && bytes[end] != (byte)'\n' && bytes[end] != (byte)'\r') end++;
             number++;
             string line;
             try
@@ -39,13 +40,31 @@ public static class TextCorpus
             {
                 throw new CorpusException($"{path}:{number}: invalid UTF-8");
             }
-            var tokens = line.Split([' ', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries);
+            var tokens = SplitWords(line);
             anyToken |= tokens.Length > 0;
             lines.Add(tokens);
-            start = end + 1;
+            start = end + (end + 1 < bytes.Length && bytes[end] == (byte)'\r' && bytes[end + 1] == (byte)'\n' ? 2 : 1);
         }
         if (!anyToken) throw new CorpusException($"{path}: the file holds no tokens ({number} lines, all blank)");
         return lines;
+    }
+
+    // Python's str.split(): runs of any whitespace separate words (char.IsWhiteSpace misses \x1c–\x1f).
+    private static string[] SplitWords(string line)
+    {
+        var words = new List<string>();
+        int begin = -1;
+        for (int i = 0; i <= line.Length; i++)
+        {
+            bool space = i == line.Length || char.IsWhiteSpace(line[i]) || line[i] is >= '\x1c' and <= '\x1f';
+            if (space && begin >= 0)
+            {
+                words.Add(line[begin..i]);
+                begin = -1;
+            }
+            else if (!space && begin < 0) begin = i;
+        }
+        return [.. words];
     }
 
     /// <summary>Adds every token of the files (and <c>&lt;eos&gt;</c> at each line end) to a vocabulary, in order of first appearance.</summary>

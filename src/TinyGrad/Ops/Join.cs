@@ -57,7 +57,7 @@ public sealed partial class Tensor
     public Tensor Narrow(int axis, int start, int length)
     {
         int a = Shapes.Axis(axis, _shape, "narrow");
-        if (start < 0 || length < 0 || start + length > _shape[a])
+        if (start < 0 || length < 0 || start > _shape[a] - length)
             throw new ArgumentOutOfRangeException(nameof(start), $"narrow: [{start}, {start + length}) is outside axis {axis} of shape {Shapes.Format(_shape)}");
         var shape = (int[])_shape.Clone();
         shape[a] = length;

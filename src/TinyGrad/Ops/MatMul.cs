@@ -61,8 +61,10 @@ public sealed partial class Tensor
     {
         string Describe() => $"matmul: shapes {Shapes.Format(a._shape)}{(transposeA ? "ᵀ" : "")} and {Shapes.Format(b._shape)}{(transposeB ? "ᵀ" : "")}";
         bool batched = a.Rank == 3 && b.Rank == 3;
+        if (a.Rank == 3 && b.Rank == 2)
+            throw new ArgumentException($"{Describe()}: a 3-D·2-D product folds the batch into rows, which a transposed 3-D operand does not allow; transpose it first or use a batched 3-D·3-D product");
         if (!(a.Rank == 2 && b.Rank == 2) && !batched)
-            throw new ArgumentException($"{Describe()}: expected 2-D·2-D, 3-D·3-D or 3-D·2-D operands");
+            throw new ArgumentException($"{Describe()}: expected 2-D·2-D, 3-D·3-D or (untransposed) 3-D·2-D operands");
         int r = a.Rank;
         int m = transposeA ? a._shape[r - 1] : a._shape[r - 2];
         int ka = transposeA ? a._shape[r - 2] : a._shape[r - 1];

@@ -8,6 +8,11 @@ namespace TinyGrad.Tests.Backends;
 /// (AVX-512, AVX2, portable), on 1 and 2 threads, and through each driver mode (N-split, M-split,
 /// direct B, several k blocks, several shared blocks).
 /// </summary>
+// These tests switch global settings (kernel override, thread count, blocking knobs): run them alone.
+[CollectionDefinition(nameof(GemmTests), DisableParallelization = true)]
+public sealed class GemmTestsCollection;
+
+[Collection(nameof(GemmTests))]
 public sealed class GemmTests
 {
     // Kernels are passed by name: the enum is internal, and theory parameters of public tests must be public.

@@ -46,3 +46,36 @@ public class ErrorTests
         foreach (var m in mentions) Assert.Contains(m, error.Message);
     }
 }
+
+public class EdgeCaseTests
+{
+    [Fact]
+    public void Narrow_with_a_huge_start_names_the_op_and_shape()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.Zeros(4, 3).Narrow(0, int.MaxValue, 1));
+        Assert.Contains("narrow", error.Message);
+        Assert.Contains("[4, 3]", error.Message);
+    }
+
+    [Fact]
+    public void A_nan_maximum_receives_the_gradient()
+    {
+        var x = Tensor.FromArray([1f, float.NaN, 3f], 3).RequireGrad();
+        x.Max(0).Backward();
+        Assert.Equal([0f, 1f, 0f], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void Transposed_3d_times_2d_gets_its_own_message()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Tensor.MatMul(Tensor.Zeros(2, 3, 4), Tensor.Zeros(3, 5), transposeA: true));
+        Assert.Contains("transposed 3-D operand", error.Message);
+    }
+
+    [Fact]
+    public void A_non_positive_window_length_is_named()
+    {
+        var batches = new TinyGrad.Data.Batches(Enumerable.Range(0, 20).ToArray(), 2);
+        Assert.Contains("window length", Assert.Throws<ArgumentOutOfRangeException>(() => batches.Window(0, -3)).Message);
+    }
+}

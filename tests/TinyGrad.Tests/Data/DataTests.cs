@@ -104,3 +104,23 @@ public class VocabularyTests
         Assert.Equal(2, new TinyGrad.Data.Vocabulary(["a", "b"]).Count);
     }
 }
+
+public sealed class CorpusSplittingTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tinygrad-split-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Lines_and_words_split_as_the_reference_python_reader_does()
+    {
+        // Python: open() ends lines at \r, \n and \r\n; str.split() splits on any whitespace.
+        string path = Path.Combine(_dir, "mixed.txt");
+        File.WriteAllText(path, "a\rb\r\nc\u00A0d e\vf\tg\n");
+        var lines = TinyGrad.Data.TextCorpus.ReadLines(path);
+        Assert.Equal(3, lines.Count);
+        Assert.Equal(["a"], lines[0]);
+        Assert.Equal(["b"], lines[1]);
+        Assert.Equal(["c", "d", "e", "f", "g"], lines[2]);
+    }
+}

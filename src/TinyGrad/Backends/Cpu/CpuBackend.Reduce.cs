@@ -79,7 +79,7 @@ public sealed partial class CpuBackend
                 for (int a = 0; a < axis; a++)
                 {
                     int at = (o * axis + a) * inner + i;
-                    if (xs[at] == m)
+                    if (xs[at] == m || float.IsNaN(m) && float.IsNaN(xs[at])) // a NaN maximum is its own position
                     {
                         gxs[at] += gys[o * inner + i];
                         break;
