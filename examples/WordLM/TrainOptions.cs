@@ -74,6 +74,8 @@ public sealed record TrainOptions
 
     /// <summary>Where to keep the best model (safetensors).</summary>
     public string? Save { get; init; }
+    /// <summary>A training state (the <c>.state</c> file beside a --save model) to continue from.</summary>
+    public string? Resume { get; init; }
     /// <summary>Where to write the run's metrics as JSON.</summary>
     public string? MetricsJson { get; init; }
 }

@@ -51,7 +51,8 @@ public static class Trainer
         var config = ConfigFor(o, splits.Vocabulary.Count);
         bool mixture = config.IsMixture;
         int experts = config.Experts;
-        var model = new TinyGrad.Models.WordLM(config, new Generator(o.Seed))
+        var generator = new Generator(o.Seed); // initialisation, then every dropout mask
+        var model = new TinyGrad.Models.WordLM(config, generator)
         {
             Dropout = o.Dropout, DropoutH = o.DropoutH, DropoutI = o.DropoutI, DropoutE = o.DropoutE, WeightDrop = o.WDrop,
         };
@@ -77,9 +78,31 @@ public static class Trainer
         double trainNllSum = 0;
         long trainNllCount = 0;
         var clock = Stopwatch.StartNew();
+        double secondsBefore = 0;
         bool stop = false;
+        int firstEpoch = 1;
 
-        for (int epoch = 1; epoch <= o.Epochs && !stop; epoch++)
+        if (o.Resume is not null)
+        {
+            // Continue exactly where the saved run finished an epoch: weights, optimizer, counters, RNG streams.
+            var saved = TrainingState.Load(o.Resume);
+            model.LoadStateDict(saved.Weights);
+            if (saved.Averaged)
+            {
+                averaged = new Asgd(parameters, optimizer.LearningRate, lambd: 0f, t0: 0f, weightDecay: o.WDecay);
+                averaged.LoadState(saved.Optimizer);
+            }
+            else optimizer.LoadState(saved.Optimizer);
+            generator.SetState(saved.ModelRng);
+            rng.SetState(saved.TrainerRng);
+            (firstEpoch, step, trainTokens, trainNllSum, trainNllCount, bestValid, secondsBefore) =
+                (saved.Epoch + 1, saved.Step, saved.TrainTokens, saved.TrainNllSum, saved.TrainNllCount, saved.BestValid, saved.Seconds);
+            validHistory.AddRange(saved.ValidHistory);
+            best = saved.Best?.ToDictionary(p => p.Key, p => p.Value.ToArray());
+            Console.WriteLine($"resumed from {o.Resume} after epoch {saved.Epoch} (step {step:N0})");
+        }
+
+        for (int epoch = firstEpoch; epoch <= o.Epochs && !stop; epoch++)
         {
             model.Train();
             LstmState[]? state = null;
@@ -146,8 +169,15 @@ public static class Trainer
                 Console.WriteLine($"switching to averaged SGD (no improvement for {o.NonMono} epochs)");
                 averaged = new Asgd(parameters, optimizer.LearningRate, lambd: 0f, t0: 0f, weightDecay: o.WDecay);
             }
+            if (o.Save is not null)
+            {
+                new TrainingState(epoch, step, trainTokens, trainNllSum, trainNllCount, bestValid, [.. validHistory], averaged is not null,
+                    generator.GetState(), rng.GetState(), secondsBefore + clock.Elapsed.TotalSeconds,
+                    model.StateDict(), best?.ToDictionary(p => p.Key, p => Tensor.FromArray(p.Value, model.StateDict()[p.Key].Shape, null)),
+                    ((Optimizer?)averaged ?? optimizer).GetState()).Save(TrainingState.PathFor(o.Save));
+            }
         }
-        double seconds = clock.Elapsed.TotalSeconds;
+        double seconds = secondsBefore + clock.Elapsed.TotalSeconds;
 
         // Score the test split with the best model seen (by validation perplexity).
         if (best is not null)
