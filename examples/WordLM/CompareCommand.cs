@@ -110,6 +110,7 @@ public static class CompareCommand
         Console.WriteLine();
         Console.Write(Table(rows, splits.OptimumPerplexity));
         if (failed.Count > 0) Console.WriteLine($"failed (see the messages above): {string.Join(", ", failed)}");
+        if (o.Plot is not null) Curves.Save(o.Plot, [.. rows.Select(r => r.Metrics)]);
         if (o.MetricsJson is not null)
         {
             MetricsFile.Write(o.MetricsJson, rows.Select(r =>

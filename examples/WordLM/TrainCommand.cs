@@ -24,6 +24,7 @@ public static class TrainCommand
             var o = options.Read(parse);
             var result = Trainer.Train(o);
             if (o.MetricsJson is not null) MetricsFile.Write(o.MetricsJson, result.Metrics.ToJsonObject());
+            if (o.Plot is not null) Curves.Save(o.Plot, [result.Metrics]);
             return 0;
         });
     }

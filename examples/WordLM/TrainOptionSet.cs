@@ -43,6 +43,7 @@ public sealed class TrainOptionSet
     private readonly Option<int> _threads = new("--threads") { Description = "CPU threads (default: all cores, or TINYGRAD_THREADS)" };
     private readonly Option<string> _device = new("--device") { Description = "cpu (cuda is not available yet)", DefaultValueFactory = _ => D.Device };
     private readonly Option<int> _logInterval = Positive("--log-interval", "Steps between progress lines", D.LogInterval);
+    private readonly Option<string?> _plot = new("--plot") { Description = "Write a PNG of validation perplexity per epoch (compare: one line per head)" };
     private readonly Option<string?> _resume = new("--resume") { Description = "Continue a run from the training state written beside its --save file (PATH.state), after its last completed epoch; pass the run's other options again" };
     private readonly Option<string?> _save = new("--save") { Description = "Keep the best model by validation perplexity here (safetensors; compare inserts the head name before the extension)" };
     private readonly Option<string?> _metricsJson = new("--metrics-json") { Description = "Write the run's metrics as one JSON object (compare: a list, one per head)" };
@@ -66,7 +67,7 @@ public sealed class TrainOptionSet
     {
         Option[] all = [_data, _train, _valid, _test, _seed, _head, _experts, _emsize, _nhid, _nhidlast, _nlayers, _tied,
             _dropout, _dropouth, _dropouti, _dropoute, _wdrop, _alpha, _beta, _optimizer, _lr, _clip, _wdecay, _epochs, _maxSteps,
-            _batchSize, _bptt, _variableBptt, _nonmono, _threads, _device, _logInterval, _save, _resume, _metricsJson];
+            _batchSize, _bptt, _variableBptt, _nonmono, _threads, _device, _logInterval, _save, _resume, _plot, _metricsJson];
         return _withHead ? all : all.Where(o => o != _head);
     }
 
@@ -88,7 +89,7 @@ public sealed class TrainOptionSet
         Optimizer = p.GetValue(_optimizer)!, Lr = p.GetValue(_lr), Clip = p.GetValue(_clip), WDecay = p.GetValue(_wdecay),
         Epochs = p.GetValue(_epochs), MaxSteps = p.GetValue(_maxSteps), BatchSize = p.GetValue(_batchSize), Bptt = p.GetValue(_bptt),
         VariableBptt = p.GetValue(_variableBptt), NonMono = p.GetValue(_nonmono), Threads = p.GetValue(_threads),
-        Device = p.GetValue(_device)!, LogInterval = p.GetValue(_logInterval), Save = p.GetValue(_save), Resume = p.GetValue(_resume), MetricsJson = p.GetValue(_metricsJson),
+        Device = p.GetValue(_device)!, LogInterval = p.GetValue(_logInterval), Save = p.GetValue(_save), Resume = p.GetValue(_resume), Plot = p.GetValue(_plot), MetricsJson = p.GetValue(_metricsJson),
     };
 
     private static Option<int> Positive(string name, string description, int fallback)

@@ -76,6 +76,8 @@ public sealed record TrainOptions
     public string? Save { get; init; }
     /// <summary>A training state (the <c>.state</c> file beside a --save model) to continue from.</summary>
     public string? Resume { get; init; }
+    /// <summary>Where to write the training-curve image (PNG).</summary>
+    public string? Plot { get; init; }
     /// <summary>Where to write the run's metrics as JSON.</summary>
     public string? MetricsJson { get; init; }
 }

@@ -12,8 +12,9 @@ namespace WordLM;
 /// <param name="ValidPpl">The best validation perplexity.</param>
 /// <param name="TestPpl">Test perplexity of the model that had the best validation perplexity.</param>
 /// <param name="OptimumPpl">The source's exact optimum on the built-in corpus; null on text data.</param>
+/// <param name="ValidPplByEpoch">Validation perplexity after each epoch (the training curve).</param>
 public sealed record TrainMetrics(string Head, long Parameters, long Steps, double Seconds, double TokensPerSecond,
-    double TrainPpl, double ValidPpl, double TestPpl, double? OptimumPpl)
+    double TrainPpl, double ValidPpl, double TestPpl, double? OptimumPpl, IReadOnlyList<double> ValidPplByEpoch)
 {
     /// <summary>The JSON object of the command-line contract, keys in its order (<c>optimum_ppl</c> only when known).</summary>
     public Dictionary<string, object?> ToJsonObject()
@@ -24,6 +25,7 @@ public sealed record TrainMetrics(string Head, long Parameters, long Steps, doub
             ["tokens_per_second"] = TokensPerSecond, ["train_ppl"] = TrainPpl, ["valid_ppl"] = ValidPpl, ["test_ppl"] = TestPpl,
         };
         if (OptimumPpl is double optimum) metrics["optimum_ppl"] = optimum;
+        metrics["valid_ppl_by_epoch"] = ValidPplByEpoch;
         return metrics;
     }
 }

@@ -195,7 +195,7 @@ public static class Trainer
 
         model.Eval(); // the caller analyses or samples from it; dropout stays off until someone calls Train()
         var metrics = new TrainMetrics(o.Head, model.ParameterCount(), step, seconds, tokensPerSecond, trainPpl, Math.Exp(bestValid),
-            test.Perplexity, splits.OptimumPerplexity);
+            test.Perplexity, splits.OptimumPerplexity, [.. validHistory.Select(Math.Exp)]);
         return new TrainResult(metrics, model, splits);
     }
 }
