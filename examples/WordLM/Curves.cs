@@ -26,6 +26,7 @@ public static class Curves
         plot.XLabel("epoch");
         plot.YLabel("validation perplexity");
         plot.ShowLegend();
+        plot.Legend.Alignment = ScottPlot.Alignment.UpperRight; // the curves fall, so the upper right is usually empty
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         plot.SavePng(path, 900, 560);
