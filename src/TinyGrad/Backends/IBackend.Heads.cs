@@ -50,6 +50,29 @@ public partial interface IBackend
     void HeadNllBackward(Normalizer kind, Storage z, int[] targets, Storage stats, Storage rowGrad, Storage dz, int firstRow, int rows, int cols);
 
     /// <summary>
+    /// The training step's fused head: <see cref="HeadNll"/> and its backward in one sweep over each row while
+    /// the row is in cache. On entry <paramref name="z"/> holds the logits without the bias [rows, cols];
+    /// the kernel adds <paramref name="bias"/>, writes loss[r] = −log p(t_r), overwrites z with
+    /// dz = <paramref name="scale"/>·(p − onehot(t))·w' (the gradient for an upstream gradient of 1; the caller
+    /// scales the GEMMs that consume it), and writes dBias = Σ_r dz (overwriting <paramref name="dBias"/>).
+    /// </summary>
+    /// <remarks>
+    /// Against HeadNll then HeadNllBackward this saves a pass over N×V, one exponential per element (the
+    /// forward's eᵂ is the backward's p up to a factor), the bias broadcast and the bias-gradient reduction.
+    /// The default composes the two kernels, for backends without a fused version.
+    /// </remarks>
+    void HeadNllWithGradient(Normalizer kind, Storage z, Storage bias, int[] targets, Storage loss, float scale, Storage dBias, int rows, int cols)
+    {
+        CopyBlocks(bias, 0, 0, z, 0, cols, cols, rows, accumulate: true);
+        var stats = Allocate(2 * rows);
+        HeadNll(kind, z, targets, loss, stats, 0, rows, cols);
+        var rowGrad = Allocate(rows);
+        Fill(rowGrad, scale);
+        HeadNllBackward(kind, z, targets, stats, rowGrad, z, 0, rows, cols);
+        Reduce(ReduceOp.Sum, z, dBias, 1, rows, cols);
+    }
+
+    /// <summary>
     /// The mixture NLL from per-expert NLLs: for rows n in [firstRow, firstRow + rows), with cₙₖ = logPrior[n, k] −
     /// compLoss[n, k] (both [N, K]), writes nll[n] = −logsumexp_k cₙₖ and weights[n, k] = scale·e^(cₙₖ − logsumexp_k c),
     /// the posterior of each expert given the target, scaled (the row weights of <see cref="HeadNllBackward"/>).

@@ -81,6 +81,13 @@ public partial interface IBackend
     /// <summary>The device this backend serves.</summary>
     Device Device { get; }
 
+    /// <summary>
+    /// True when the storages live in host memory, so that reading a scalar back costs nothing (no device
+    /// synchronisation). Ops use it to pass a scalar upstream gradient as a GEMM's alpha instead of scaling
+    /// the GEMM's output on the device.
+    /// </summary>
+    bool IsHost => false;
+
     /// <summary>A new zero-filled buffer of <paramref name="length"/> elements.</summary>
     Storage Allocate(int length);
 

@@ -67,6 +67,34 @@ public class HeadFusedVsComposedTests
     }
 
     [Theory]
+    [MemberData(nameof(Cases))]
+    public void Fused_nll_scales_its_gradients_by_the_upstream_gradient(string kind, int chunk)
+    {
+        // The training path computes dz for an upstream gradient of 1 during the forward pass and scales the
+        // backward's GEMMs by the real one: −2.5·loss (through a Mul, so gy = −2.5) must match the composed head.
+        var (_, targets) = Batch();
+        var (fused, fusedGrads) = Run(kind, chunk, (h, x) => h.Nll(x, targets) * -2.5f, null);
+        var (composed, composedGrads) = Run(kind, chunk, (h, x) => h.NllComposed(x, targets) * -2.5f, null);
+        Fixtures.AssertClose(kind, "scaled nll", [], composed, fused, ValueRtol, Atol);
+        AssertSameGrads(kind, "scaled nll", composedGrads, fusedGrads);
+    }
+
+    [Fact]
+    public void Fused_nll_without_gradients_gives_the_same_loss()
+    {
+        // Under NoGrad the head takes its forward-only kernel; the loss must equal the training path's.
+        var (_, targets) = Batch();
+        var head = MakeHead("sigsoftmax", 0);
+        var (hidden, _) = Batch();
+        var loss = head.Nll(hidden, targets);
+        float training = loss.Item();
+        loss.Backward(); // releases the graph
+        float eval;
+        using (Autograd.NoGrad()) eval = head.Nll(hidden, targets).Item();
+        Assert.Equal(training, eval, 6);
+    }
+
+    [Theory]
     [InlineData("softmax")]
     [InlineData("mos")]
     public void A_decoder_tied_to_an_embedding_gets_both_gradients(string kind)

@@ -7,6 +7,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Unary(UnaryOp op, Storage x, Storage y, int n, float s = 0f)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
         ReadOnlySpan<float> src = Data(x).AsSpan(0, n);
         Span<float> dst = Data(y).AsSpan(0, n);
         switch (op)
@@ -58,6 +59,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Binary(BinaryOp op, Storage a, int[] aStrides, Storage b, int[] bStrides, Storage y, int[] shape)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
         float[] ad = Data(a), bd = Data(b), yd = Data(y);
         int rank = shape.Length;
         int n = Shapes.Numel(shape);

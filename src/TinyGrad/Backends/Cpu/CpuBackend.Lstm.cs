@@ -9,6 +9,7 @@ public sealed partial class CpuBackend
     public void LstmCellForward(Storage gates, int gatesOffset, Storage cPrev, int cPrevOffset,
         Storage c, int cOffset, Storage h, int hOffset, int batch, int hidden)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.LstmCell);
         float[] gs = Data(gates), cp = Data(cPrev), cs = Data(c), hs = Data(h);
         int h4 = 4 * hidden;
         for (int b = 0; b < batch; b++)
@@ -32,6 +33,7 @@ public sealed partial class CpuBackend
     public void LstmCellBackward(Storage gates, int gatesOffset, Storage cPrev, int cPrevOffset, Storage c, int cOffset,
         Storage dh, int dhOffset, Storage dc, Storage dGates, int dGatesOffset, int batch, int hidden)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.LstmCell);
         float[] gs = Data(gates), cp = Data(cPrev), cs = Data(c), dhs = Data(dh), dcs = Data(dc), dgs = Data(dGates);
         int h4 = 4 * hidden;
         var tanhC = new float[hidden];

@@ -7,6 +7,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public double SumOfSquares(Storage x)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Optimizer);
         // Accumulate in double: a 6.5M-element embedding gradient would lose digits in float.
         float[] d = Data(x);
         double total = 0;
@@ -23,6 +24,7 @@ public sealed partial class CpuBackend
     public void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, float lr, float momentum,
         float dampening, float weightDecay, bool nesterov, bool firstStep)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Optimizer);
         float[] p = Data(param), g = Data(grad);
         float[]? buf = momentumBuffer is null ? null : Data(momentumBuffer);
         for (int i = 0; i < n; i++)
@@ -42,6 +44,7 @@ public sealed partial class CpuBackend
     public void AdamStep(Storage param, Storage grad, Storage m, Storage v, int n, float lr, float beta1, float beta2,
         float eps, float weightDecay, bool decoupled, int step)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Optimizer);
         float[] p = Data(param), g = Data(grad), ms = Data(m), vs = Data(v);
         // PyTorch folds the bias corrections into the step size and the denominator.
         float bias1 = 1f - MathF.Pow(beta1, step);
@@ -62,6 +65,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Lerp(Storage avg, Storage x, int n, float w)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Optimizer);
         float[] a = Data(avg), s = Data(x);
         if (w == 1f)
         {

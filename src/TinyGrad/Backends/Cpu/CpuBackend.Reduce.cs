@@ -7,6 +7,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Reduce(ReduceOp op, Storage x, Storage y, int outer, int axis, int inner)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
         float[] src = Data(x), dst = Data(y);
         if (inner == 1)
         {
@@ -70,6 +71,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void MaxBackward(Storage x, Storage y, Storage gy, Storage gx, int outer, int axis, int inner)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
         float[] xs = Data(x), ys = Data(y), gys = Data(gy), gxs = Data(gx);
         for (int o = 0; o < outer; o++)
         {

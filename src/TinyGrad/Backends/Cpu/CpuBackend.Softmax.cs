@@ -9,6 +9,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Softmax(Storage x, Storage y, int rows, int cols, bool log)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
         float[] src = Data(x), dst = Data(y);
         for (int r = 0; r < rows; r++)
         {
@@ -37,6 +38,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void SoftmaxBackward(Storage y, Storage gy, Storage gx, int rows, int cols, bool log)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
         float[] ys = Data(y), gys = Data(gy), gxs = Data(gx);
         var tmp = new float[cols];
         for (int r = 0; r < rows; r++)
@@ -65,6 +67,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void CrossEntropy(Storage x, int rows, int cols, int[] targets, Storage loss, Storage stats)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
         float[] src = Data(x), l = Data(loss), st = Data(stats);
         var scratch = new float[cols];
         for (int r = 0; r < rows; r++)
@@ -84,6 +87,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void CrossEntropyBackward(Storage x, Storage stats, int rows, int cols, int[] targets, Storage gy, float scale, Storage gx)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
         float[] src = Data(x), st = Data(stats), dst = Data(gx);
         float g = Data(gy)[0] * scale;
         var tmp = new float[cols];

@@ -16,12 +16,19 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public Device Device => Device.Cpu;
 
+    /// <inheritdoc/>
+    public bool IsHost => true;
+
     internal static float[] Data(Storage s) => s is CpuStorage c
         ? c.Data
         : throw new ArgumentException($"cpu backend: expected a cpu storage, got one from '{s.Backend.Device}'");
 
     /// <inheritdoc/>
-    public Storage Allocate(int length) => new CpuStorage(new float[length]);
+    public Storage Allocate(int length)
+    {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
+        return new CpuStorage(new float[length]);
+    }
 
     /// <inheritdoc/>
     public Storage FromHost(ReadOnlySpan<float> data) => new CpuStorage(data.ToArray());
@@ -30,12 +37,17 @@ public sealed partial class CpuBackend : IBackend
     public void ToHost(Storage src, Span<float> dst) => Data(src).AsSpan(0, dst.Length).CopyTo(dst);
 
     /// <inheritdoc/>
-    public void Fill(Storage dst, float value) => Array.Fill(Data(dst), value);
+    public void Fill(Storage dst, float value)
+    {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
+        Array.Fill(Data(dst), value);
+    }
 
     /// <inheritdoc/>
     public void CopyBlocks(Storage src, int srcOffset, int srcStride, Storage dst, int dstOffset, int dstStride,
         int blockLength, int blocks, bool accumulate = false)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
         float[] s = Data(src), d = Data(dst);
         for (int i = 0; i < blocks; i++)
         {
@@ -49,6 +61,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void Permute(Storage x, int[] shape, int[] perm, Storage y)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
         float[] src = Data(x), dst = Data(y);
         int rank = shape.Length;
         var srcStrides = Shapes.Strides(shape);
@@ -88,6 +101,9 @@ public sealed partial class CpuBackend : IBackend
         Storage b, int bOffset, int ldb, long strideB,
         float beta, Storage c, int cOffset, int ldc, long strideC, int batchCount)
     {
+        // Profiled per shape: which of the step's GEMMs is slow matters more than their total.
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Gemm,
+            Diagnostics.Profiler.Enabled ? $"{(transA ? 'T' : 'N')}{(transB ? 'T' : 'N')} {m}x{n}x{k}" + (batchCount > 1 ? $" x{batchCount}" : "") : "");
         float[] ad = Data(a), bd = Data(b), cd = Data(c);
         for (int i = 0; i < batchCount; i++)
         {
@@ -101,6 +117,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void IndexSelectRows(Storage table, int rowLength, int[] indices, Storage y)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Embedding);
         float[] t = Data(table), d = Data(y);
         for (int i = 0; i < indices.Length; i++)
             t.AsSpan(indices[i] * rowLength, rowLength).CopyTo(d.AsSpan(i * rowLength, rowLength));
@@ -109,6 +126,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void IndexAddRows(Storage gy, int rowLength, int[] indices, Storage gTable)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Embedding);
         float[] g = Data(gy), t = Data(gTable);
         for (int i = 0; i < indices.Length; i++)
         {
@@ -120,6 +138,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void GatherColumns(Storage x, int rows, int cols, int[] indices, Storage y)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
         float[] s = Data(x), d = Data(y);
         for (int r = 0; r < rows; r++) d[r] = s[r * cols + indices[r]];
     }
@@ -127,6 +146,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void ScatterAddColumns(Storage gy, int rows, int cols, int[] indices, Storage gx)
     {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
         float[] g = Data(gy), d = Data(gx);
         for (int r = 0; r < rows; r++) d[r * cols + indices[r]] += g[r];
     }

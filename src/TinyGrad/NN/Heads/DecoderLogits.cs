@@ -38,33 +38,49 @@ internal sealed class DecoderLogits
             1f, z, 0, _vocab, 0, 1);
     }
 
-    /// <summary>Adds the contribution of dz for rows [firstRow, firstRow + rows) to the gradients of x, W and b.</summary>
-    public void Backward(Storage dz, int firstRow, int rows)
+    /// <summary>Writes x·Wᵀ without the bias for rows [firstRow, firstRow + rows) (for a kernel that adds the bias as it reads z).</summary>
+    public void ForwardWithoutBias(int firstRow, int rows, Storage z) =>
+        _be.Gemm(false, true, rows, _vocab, _in, 1f, _x.Storage, firstRow * _in, _in, 0, _weight.Storage, 0, _in, 0,
+            0f, z, 0, _vocab, 0, 1);
+
+    /// <summary>
+    /// Adds the contribution of <paramref name="alpha"/>·dz for rows [firstRow, firstRow + rows) to the gradients
+    /// of x, W and b. A kernel that already summed dz over the rows passes that sum as <paramref name="biasGrad"/>
+    /// (it is scaled by alpha in place and taken over).
+    /// </summary>
+    public void Backward(Storage dz, int firstRow, int rows, float alpha = 1f, Tensor? biasGrad = null)
     {
         if (_x.RequiresGrad)
         {
             _dx ??= Tensor.Zeros(_x.Shape, _x.Device);
-            _be.Gemm(false, false, rows, _in, _vocab, 1f, dz, 0, _vocab, 0, _weight.Storage, 0, _in, 0,
+            _be.Gemm(false, false, rows, _in, _vocab, alpha, dz, 0, _vocab, 0, _weight.Storage, 0, _in, 0,
                 0f, _dx.Storage, firstRow * _in, _in, 0, 1);
         }
         if (_weight.RequiresGrad)
         {
             bool first = _dWeight is null;
             _dWeight ??= Tensor.Empty(_weight.Shape, _be);
-            _be.Gemm(true, false, _vocab, _in, rows, 1f, dz, 0, _vocab, 0, _x.Storage, firstRow * _in, _in, 0,
+            _be.Gemm(true, false, _vocab, _in, rows, alpha, dz, 0, _vocab, 0, _x.Storage, firstRow * _in, _in, 0,
                 first ? 0f : 1f, _dWeight.Storage, 0, _in, 0, 1);
         }
-        if (_bias.RequiresGrad)
+        if (_bias.RequiresGrad && biasGrad is not null && _dBias is null)
+        {
+            if (alpha != 1f) _be.Unary(UnaryOp.MulScalar, biasGrad.Storage, biasGrad.Storage, _vocab, alpha);
+            _dBias = biasGrad;
+        }
+        else if (_bias.RequiresGrad)
         {
             if (_dBias is null)
             {
                 _dBias = Tensor.Empty([_vocab], _be);
                 _be.Reduce(ReduceOp.Sum, dz, _dBias.Storage, 1, rows, _vocab);
+                if (alpha != 1f) _be.Unary(UnaryOp.MulScalar, _dBias.Storage, _dBias.Storage, _vocab, alpha);
             }
             else
             {
                 _dBiasChunk ??= Tensor.Empty([_vocab], _be);
                 _be.Reduce(ReduceOp.Sum, dz, _dBiasChunk.Storage, 1, rows, _vocab);
+                if (alpha != 1f) _be.Unary(UnaryOp.MulScalar, _dBiasChunk.Storage, _dBiasChunk.Storage, _vocab, alpha);
                 _be.CopyBlocks(_dBiasChunk.Storage, 0, _vocab, _dBias.Storage, 0, _vocab, _vocab, 1, accumulate: true);
             }
         }

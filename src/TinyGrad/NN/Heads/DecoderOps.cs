@@ -11,8 +11,9 @@ namespace TinyGrad.NN.Heads;
 internal static class DecoderOps
 {
     /// <summary>
-    /// −Σₙ log p(tₙ | gₙ) (or its mean). Builds the logits and nothing else of size N×V: the row kernel keeps
-    /// two floats per row (max and log-sum), and the backward turns the logits into their gradient in place.
+    /// −Σₙ log p(tₙ | gₙ) (or its mean). Builds the logits and nothing else of size N×V. When a gradient will
+    /// be needed, the forward's row kernel turns the logits into their gradient in place while each row is in
+    /// cache (so the backward is only GEMMs); otherwise it keeps two floats per row (max and log-sum).
     /// </summary>
     /// <remarks>
     /// With L = Σₙ (logsumexp(wₙ) − wₙ,ₜ) · scale: ∂L/∂wₙⱼ = scale·(pₙⱼ − [j = tₙ]), so
@@ -27,25 +28,40 @@ internal static class DecoderOps
         var be = hidden.Backend;
         var logits = new DecoderLogits(hidden, weight, bias);
         var z = Tensor.Empty([n, v], be);
-        logits.Forward(0, n, z.Storage);
         var perRow = Tensor.Empty([n], be);
-        var stats = Tensor.Empty([n, 2], be);
-        be.HeadNll(kind, z.Storage, ids, perRow.Storage, stats.Storage, 0, n, v);
         float scale = reduction == Reduction.Mean ? 1f / n : 1f;
         var loss = Tensor.Empty([], be);
+        bool record = Autograd.IsGradEnabled && (hidden.RequiresGrad || weight.RequiresGrad || bias.RequiresGrad);
+        if (!record)
+        {
+            logits.Forward(0, n, z.Storage);
+            be.HeadNll(kind, z.Storage, ids, perRow.Storage, Tensor.Empty([n, 2], be).Storage, 0, n, v);
+            be.Reduce(ReduceOp.Sum, perRow.Storage, loss.Storage, 1, n, 1);
+            if (scale != 1f) be.Unary(UnaryOp.MulScalar, loss.Storage, loss.Storage, 1, scale);
+            return loss;
+        }
+
+        // Training: the loss and its gradient in one sweep over the logits (HeadNllWithGradient), for an
+        // upstream gradient of 1; the backward then only runs the GEMMs, scaled by the actual upstream scalar.
+        // The logits buffer becomes dz, so nothing of size N×V is kept beyond it.
+        logits.ForwardWithoutBias(0, n, z.Storage);
+        var dBias = Tensor.Empty([v], be);
+        be.HeadNllWithGradient(kind, z.Storage, bias.Storage, ids, perRow.Storage, scale, dBias.Storage, n, v);
         be.Reduce(ReduceOp.Sum, perRow.Storage, loss.Storage, 1, n, 1);
         if (scale != 1f) be.Unary(UnaryOp.MulScalar, loss.Storage, loss.Storage, 1, scale);
 
         return Autograd.Record(op, loss, [hidden, weight, bias], gy =>
         {
-            // Every row's weight is the upstream scalar times the reduction's scale (broadcast on the device:
-            // a block copy with source stride 0, so no host round trip).
-            var rowGrad = Tensor.Empty([n], be);
-            be.CopyBlocks(gy.Storage, 0, 0, rowGrad.Storage, 0, 1, 1, n);
-            be.Unary(UnaryOp.MulScalar, rowGrad.Storage, rowGrad.Storage, n, scale);
-            // The logits are not needed after this: their gradient overwrites them.
-            be.HeadNllBackward(kind, z.Storage, ids, stats.Storage, rowGrad.Storage, z.Storage, 0, n, v);
-            logits.Backward(z.Storage, 0, n);
+            if (be.IsHost)
+            {
+                logits.Backward(z.Storage, 0, n, gy.Item(), dBias);
+            }
+            else
+            {
+                // Reading gy would synchronise the device: scale the (small) gradients on the device instead.
+                logits.Backward(z.Storage, 0, n, 1f, dBias);
+                logits.ScaleBy(gy.Storage);
+            }
             logits.Flush();
         });
     }

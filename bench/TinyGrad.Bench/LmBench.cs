@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using TinyGrad.Diagnostics;
+using TinyGrad.Models;
+using TinyGrad.NN;
+using TinyGrad.Optim;
+
+namespace TinyGrad.Bench;
+
+/// <summary>
+/// <c>lm [--head H] [--experts K] [--emsize E] [--nhid H] [--nlayers L] [--vocab V] [--batch-size B] [--bptt T]
+/// [--threads N] [--steps S] [--warmup W] [--profile]</c>: times full word-LM training steps (forward, loss,
+/// backward, gradient clipping at 0.25, SGD update) on random token ids, the same step as
+/// <c>bench/torch_lm.py</c>. Prints one line:
+/// <c>lm head=softmax emsize=200 nhid=200 vocab=10000 threads=1 tokens_per_second=1234.5 peak_mb=456</c>.
+/// </summary>
+/// <remarks>
+/// tokens_per_second is B·T·S over the wall time of the S timed steps (after W warm-up steps); peak_mb is the
+/// process's peak resident set (VmHWM), the same measure torch_lm.py reports (ru_maxrss), so both include
+/// their runtime. The model is the reference's: tied weights, no dropout (dropout does not change the
+/// kernels' cost much and would make the two sides draw different masks). <c>--profile</c> adds a line per
+/// phase with its share of the timed steps (see <see cref="Profiler"/>).
+/// </remarks>
+public static class LmBench
+{
+    /// <summary>Runs the benchmark.</summary>
+    public static int Run(string[] args)
+    {
+        string head = "softmax";
+        int? experts = null;
+        int emsize = 200, nhid = 200, nlayers = 2, vocab = 10_000, batch = 20, bptt = 35, threads = 1, steps = 20, warmup = 3;
+        bool profile = false;
+        try
+        {
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"lm: {args[i]} needs a value");
+                int NextInt()
+                {
+                    string name = args[i], s = Next();
+                    if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v <= 0)
+                        throw new ArgumentException($"lm: {name} must be a positive integer, got '{s}'");
+                    return v;
+                }
+                switch (args[i])
+                {
+                    case "--head": head = Next(); break;
+                    case "--experts": experts = NextInt(); break;
+                    case "--emsize": emsize = NextInt(); break;
+                    case "--nhid": nhid = NextInt(); break;
+                    case "--nlayers": nlayers = NextInt(); break;
+                    case "--vocab": vocab = NextInt(); break;
+                    case "--batch-size": batch = NextInt(); break;
+                    case "--bptt": bptt = NextInt(); break;
+                    case "--threads": threads = NextInt(); break;
+                    case "--steps": steps = NextInt(); break;
+                    case "--warmup": warmup = NextInt(); break;
+                    case "--profile": profile = true; break;
+                    default:
+                        throw new ArgumentException($"lm: unknown option '{args[i]}' (use --head, --experts, --emsize, --nhid, --nlayers, --vocab, --batch-size, --bptt, --threads, --steps, --warmup, --profile)");
+                }
+            }
+            bool mixture = head is "mos" or "moss";
+            var config = new WordLMConfig(vocab, emsize, nhid, nlayers, head, experts ?? (mixture ? 15 : 1));
+            CpuThreads.Count = threads;
+            var result = Measure(config, batch, bptt, steps, warmup, profile);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"lm head={head} emsize={emsize} nhid={nhid} vocab={vocab} threads={threads} tokens_per_second={result.TokensPerSecond:F1} peak_mb={PeakResidentMegabytes():F0}"));
+            if (profile) Console.WriteLine(result.Profile);
+            return 0;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+    }
+
+    private static (double TokensPerSecond, string Profile) Measure(WordLMConfig config, int batch, int bptt, int steps, int warmup, bool profile)
+    {
+        var generator = new Generator(1);
+        var model = new WordLM(config, generator);
+        model.Train();
+        var parameters = model.Parameters().ToList();
+        var optimizer = new Sgd(parameters, lr: 1f);
+        var tokens = new Random(7);
+        int[] NextIds()
+        {
+            var ids = new int[bptt * batch];
+            for (int i = 0; i < ids.Length; i++) ids[i] = tokens.Next(config.VocabSize);
+            return ids;
+        }
+        LstmState[]? state = null;
+        void Step()
+        {
+            var (loss, nll, next) = model.TrainingLoss(NextIds(), NextIds(), bptt, batch, state);
+            state = next;
+            optimizer.ZeroGrad();
+            loss.Backward();
+            ClipGrad.ClipGradNorm(parameters, 0.25f);
+            optimizer.Step();
+            _ = nll;
+        }
+        for (int i = 0; i < warmup; i++) Step();
+        Profiler.Reset();
+        Profiler.Enabled = profile;
+        TimeSpan gcBefore = GC.GetTotalPauseDuration();
+        int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
+        long allocated = GC.GetTotalAllocatedBytes();
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < steps; i++) Step();
+        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        Profiler.Enabled = false;
+        double gcSeconds = (GC.GetTotalPauseDuration() - gcBefore).TotalSeconds;
+        string report = "";
+        if (profile)
+        {
+            report = Profiler.Report(seconds, gcSeconds) + string.Create(CultureInfo.InvariantCulture,
+                $"\n  allocated {(GC.GetTotalAllocatedBytes() - allocated) / 1e6 / steps:F1} MB/step, gen0 {GC.CollectionCount(0) - gen0}, gen2 {GC.CollectionCount(2) - gen2} collections in {steps} steps");
+        }
+        return ((double)batch * bptt * steps / seconds, report);
+    }
+
+    /// <summary>The process's peak resident set in MB (VmHWM), or NaN where /proc is unavailable.</summary>
+    private static double PeakResidentMegabytes()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return double.NaN;
+    }
+}
