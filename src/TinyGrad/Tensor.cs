@@ -81,6 +81,9 @@ public sealed partial class Tensor
 
     internal static Tensor Empty(int[] shape, IBackend backend) => new(backend.Allocate(Shapes.Numel(shape)), shape);
 
+    /// <summary>A tensor whose contents are undefined, for a kernel that overwrites every element (skips zeroing large buffers).</summary>
+    internal static Tensor Uninitialized(int[] shape, IBackend backend) => new(backend.AllocateUninitialized(Shapes.Numel(shape)), shape);
+
     /// <summary>A tensor of zeros.</summary>
     public static Tensor Zeros(params int[] shape) => Zeros(shape, Device.Cpu);
 
@@ -236,7 +239,12 @@ public sealed partial class Tensor
     /// Adds <paramref name="g"/> into <see cref="Grad"/> (called by backward closures). Leaves keep a private
     /// copy so that optimizers may scale it in place; intermediate gradients are used once and dropped.
     /// </summary>
-    internal void AccumulateGrad(Tensor g)
+    /// <remarks>
+    /// A leaf's existing gradient is added to in place (as PyTorch accumulates into <c>.grad</c>): a reference to
+    /// <see cref="Grad"/> taken before a backward pass sees the sum. <paramref name="owned"/> says that the caller
+    /// hands over a fresh buffer that nothing else references, so a leaf may keep it instead of a copy.
+    /// </remarks>
+    internal void AccumulateGrad(Tensor g, bool owned = false)
     {
         if (!RequiresGrad) return;
         if (Creator is { Released: true })
@@ -245,7 +253,12 @@ public sealed partial class Tensor
         if (!Shapes.Equal(g._shape, _shape))
             throw new InvalidOperationException($"backward: gradient of shape {Shapes.Format(g._shape)} for a tensor of shape {Shapes.Format(_shape)}");
         using var _ = Autograd.NoGrad();
-        if (Grad is null) Grad = IsLeaf ? g.Clone() : g;
+        if (Grad is null) Grad = IsLeaf && !owned ? g.Clone() : g;
+        else if (IsLeaf && Grad.Device == g.Device && Shapes.Equal(Grad._shape, _shape))
+        {
+            var strides = Shapes.Strides(_shape);
+            Backend.Binary(BinaryOp.Add, Grad.Storage, strides, g.Storage, strides, Grad.Storage, _shape);
+        }
         else Grad = Grad + g;
     }
 

@@ -91,6 +91,9 @@ public partial interface IBackend
     /// <summary>A new zero-filled buffer of <paramref name="length"/> elements.</summary>
     Storage Allocate(int length);
 
+    /// <summary>A new buffer whose contents are undefined (the caller overwrites all of it); zero-filled unless a backend can do better.</summary>
+    Storage AllocateUninitialized(int length) => Allocate(length);
+
     /// <summary>A new buffer holding a copy of <paramref name="data"/>.</summary>
     Storage FromHost(ReadOnlySpan<float> data);
 

@@ -93,7 +93,7 @@ public sealed partial class Tensor
                 var dx = Empty(x._shape, be);
                 be.Gemm(false, false, rows, inputSize, h4, 1f, dGates.Storage, 0, h4, 0, weightIh.Storage, 0, inputSize, 0,
                     0f, dx.Storage, 0, inputSize, 0, 1);
-                x.AccumulateGrad(dx);
+                x.AccumulateGrad(dx, owned: true);
             }
             h0.AccumulateGrad(dh);
             c0.AccumulateGrad(dc);
@@ -102,7 +102,7 @@ public sealed partial class Tensor
                 var dW = Empty(weightIh._shape, be);
                 be.Gemm(true, false, h4, inputSize, rows, 1f, dGates.Storage, 0, h4, 0, x.Storage, 0, inputSize, 0,
                     0f, dW.Storage, 0, inputSize, 0, 1);
-                weightIh.AccumulateGrad(dW);
+                weightIh.AccumulateGrad(dW, owned: true);
             }
             if (weightHh.RequiresGrad)
             {
@@ -113,13 +113,13 @@ public sealed partial class Tensor
                         0f, dW.Storage, 0, hidden, 0, 1);
                 be.Gemm(true, false, h4, hidden, batch, 1f, dGates.Storage, 0, h4, 0, h0.Storage, 0, hidden, 0,
                     steps > 1 ? 1f : 0f, dW.Storage, 0, hidden, 0, 1);
-                weightHh.AccumulateGrad(dW);
+                weightHh.AccumulateGrad(dW, owned: true);
             }
             if (biasIh is not null && (biasIh.RequiresGrad || biasHh!.RequiresGrad))
             {
                 var db = Empty([h4], be);
                 be.Reduce(ReduceOp.Sum, dGates.Storage, db.Storage, 1, rows, h4);
-                biasIh.AccumulateGrad(db);
+                biasIh.AccumulateGrad(db, owned: true); // the first may keep db; the second copies it
                 biasHh!.AccumulateGrad(db);
             }
         });

@@ -69,6 +69,12 @@ public sealed partial class CpuBackend
             yd[0] = Apply(op, ad[0], bd[0]);
             return;
         }
+        if (n >= 2 * ChunkLength && IsContiguous(aStrides, shape) && IsContiguous(bStrides, shape))
+        {
+            // Same-shape operands (a gradient added into another): one flat SIMD pass, split over the pool.
+            ForChunks(n, (start, length) => Row(op, ad.AsSpan(start, length), bd.AsSpan(start, length), yd.AsSpan(start, length)));
+            return;
+        }
         // Walk the output row by row (the last axis); each row is a span op when the operands are
         // contiguous or constant along that axis, which covers same-shape, scalar and bias-row cases.
         int last = shape[rank - 1];
@@ -97,6 +103,15 @@ public sealed partial class CpuBackend
                 index[k] = 0;
             }
         }
+    }
+
+    private static bool IsContiguous(int[] strides, int[] shape)
+    {
+        for (int k = shape.Length - 1, expected = 1; k >= 0; expected *= shape[k], k--)
+        {
+            if (strides[k] != expected && shape[k] != 1) return false;
+        }
+        return true;
     }
 
     private static float Apply(BinaryOp op, float a, float b) => op switch

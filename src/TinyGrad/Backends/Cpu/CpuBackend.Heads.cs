@@ -95,8 +95,9 @@ public sealed partial class CpuBackend
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
         float[] zs = Data(z), bs = Data(bias), ls = Data(loss), db = Data(dBias);
         // Contiguous row ranges, each summing its rows of dz into its own bias-gradient partial while the row
-        // is still in cache; the partials are added up at the end (a few times V, against N·V for a separate pass).
-        int blocks = Math.Max(1, Math.Min(rows, 4 * CpuThreads.Count));
+        // is still in cache; the partials are added up in order at the end (16·V adds, against N·V for a separate
+        // pass). 16 ranges whatever the thread count, so the sum's rounding does not depend on it.
+        int blocks = Math.Max(1, Math.Min(rows, 16));
         var partials = new float[blocks][];
         CpuThreadPool.ParallelFor(blocks, blk =>
         {
@@ -288,24 +289,6 @@ public sealed partial class CpuBackend
     }
 
     // ---- row helpers -----------------------------------------------------------------------------
-
-    // Runs row(r) for r in [0, rows) on the pool, a block of rows per work item (about 32K elements each,
-    // so the hand-off cost of a few microseconds stays small next to the work).
-    private static void ForRows(int rows, int rowLength, Action<int> row)
-    {
-        int per = Math.Max(1, (1 << 15) / Math.Max(1, rowLength));
-        int blocks = (rows + per - 1) / per;
-        if (blocks <= 1)
-        {
-            for (int r = 0; r < rows; r++) row(r);
-            return;
-        }
-        CpuThreadPool.ParallelFor(blocks, b =>
-        {
-            int end = Math.Min(rows, (b + 1) * per);
-            for (int r = b * per; r < end; r++) row(r);
-        });
-    }
 
     /// <summary>w(z) for one element: z, or z + log σ(z) = z + min(z, 0) − log1p(e^−|z|).</summary>
     private static float W(Normalizer kind, float z) =>

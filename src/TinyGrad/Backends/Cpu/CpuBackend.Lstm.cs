@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace TinyGrad.Backends.Cpu;
 
@@ -12,22 +13,44 @@ public sealed partial class CpuBackend
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.LstmCell);
         float[] gs = Data(gates), cp = Data(cPrev), cs = Data(c), hs = Data(h);
         int h4 = 4 * hidden;
+        int lanes = Vector256<float>.Count;
         for (int b = 0; b < batch; b++)
         {
-            var row = gs.AsSpan(gatesOffset + b * h4, h4);
-            // Gates are contiguous per row: one SIMD call each for σ over (i, f), tanh over g, σ over o.
-            TensorPrimitives.Sigmoid(row[..(2 * hidden)], row[..(2 * hidden)]);
-            CpuMath.Tanh(row.Slice(2 * hidden, hidden), row.Slice(2 * hidden, hidden));
-            TensorPrimitives.Sigmoid(row.Slice(3 * hidden, hidden), row.Slice(3 * hidden, hidden));
-            ReadOnlySpan<float> i = row[..hidden], f = row.Slice(hidden, hidden), g = row.Slice(2 * hidden, hidden), o = row.Slice(3 * hidden, hidden);
-            var cRow = cs.AsSpan(cOffset + b * hidden, hidden);
-            var hRow = hs.AsSpan(hOffset + b * hidden, hidden);
-            TensorPrimitives.Multiply(f, cp.AsSpan(cPrevOffset + b * hidden, hidden), cRow); // f⊙c_prev
-            TensorPrimitives.MultiplyAdd(i, g, cRow, cRow);                                   // + i⊙g
-            CpuMath.Tanh(cRow, hRow);
-            TensorPrimitives.Multiply(hRow, o, hRow);                                         // o⊙tanh(c)
+            int a = gatesOffset + b * h4, cb = cOffset + b * hidden, pb = cPrevOffset + b * hidden, hb = hOffset + b * hidden;
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                // One pass per row: the four activations (saved in place for the backward), the cell and the output.
+                ref float g0 = ref gs[0];
+                for (; j <= hidden - lanes; j += lanes)
+                {
+                    var i = CpuMath.Sigmoid(Vector256.LoadUnsafe(ref g0, (nuint)(a + j)));
+                    var f = CpuMath.Sigmoid(Vector256.LoadUnsafe(ref g0, (nuint)(a + hidden + j)));
+                    var g = CpuMath.Tanh(Vector256.LoadUnsafe(ref g0, (nuint)(a + 2 * hidden + j)));
+                    var o = CpuMath.Sigmoid(Vector256.LoadUnsafe(ref g0, (nuint)(a + 3 * hidden + j)));
+                    i.StoreUnsafe(ref g0, (nuint)(a + j));
+                    f.StoreUnsafe(ref g0, (nuint)(a + hidden + j));
+                    g.StoreUnsafe(ref g0, (nuint)(a + 2 * hidden + j));
+                    o.StoreUnsafe(ref g0, (nuint)(a + 3 * hidden + j));
+                    var cell = f * Vector256.Create(cp.AsSpan(pb + j, lanes)) + i * g; // f⊙c_prev + i⊙g
+                    cell.CopyTo(cs.AsSpan(cb + j, lanes));
+                    (o * CpuMath.Tanh(cell)).CopyTo(hs.AsSpan(hb + j, lanes));          // o⊙tanh(c)
+                }
+            }
+            for (; j < hidden; j++)
+            {
+                float i = Sigmoid(gs[a + j]), f = Sigmoid(gs[a + hidden + j]), g = MathF.Tanh(gs[a + 2 * hidden + j]), o = Sigmoid(gs[a + 3 * hidden + j]);
+                gs[a + j] = i;
+                gs[a + hidden + j] = f;
+                gs[a + 2 * hidden + j] = g;
+                gs[a + 3 * hidden + j] = o;
+                cs[cb + j] = f * cp[pb + j] + i * g;
+                hs[hb + j] = o * MathF.Tanh(cs[cb + j]);
+            }
         }
     }
+
+    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
     /// <inheritdoc/>
     public void LstmCellBackward(Storage gates, int gatesOffset, Storage cPrev, int cPrevOffset, Storage c, int cOffset,

@@ -8,16 +8,21 @@ public sealed partial class CpuBackend
     public double SumOfSquares(Storage x)
     {
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Optimizer);
-        // Accumulate in double: a 6.5M-element embedding gradient would lose digits in float.
+        // Accumulate in double: a 6.5M-element embedding gradient would lose digits in float. Each chunk's sum
+        // lands in its own slot and the slots are added in order, so the total does not depend on the threads.
         float[] d = Data(x);
-        double total = 0;
-        const int Chunk = 4096;
-        for (int i = 0; i < d.Length; i += Chunk)
+        var partial = new double[(d.Length + ChunkLength - 1) / ChunkLength];
+        ForChunks(d.Length, (start, length) =>
         {
-            var span = d.AsSpan(i, Math.Min(Chunk, d.Length - i));
-            total += TensorPrimitives.SumOfSquares(span);
-        }
-        return total;
+            double total = 0;
+            const int Block = 4096;
+            for (int i = start; i < start + length; i += Block)
+                total += TensorPrimitives.SumOfSquares(d.AsSpan(i, Math.Min(Block, start + length - i)));
+            partial[start / ChunkLength] = total;
+        });
+        double sum = 0;
+        foreach (double p in partial) sum += p;
+        return sum;
     }
 
     /// <inheritdoc/>
@@ -27,17 +32,27 @@ public sealed partial class CpuBackend
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Optimizer);
         float[] p = Data(param), g = Data(grad);
         float[]? buf = momentumBuffer is null ? null : Data(momentumBuffer);
-        for (int i = 0; i < n; i++)
+        ForChunks(n, (start, length) =>
         {
-            float d = g[i];
-            if (weightDecay != 0f) d += weightDecay * p[i];
-            if (buf is not null)
+            if (buf is null && weightDecay == 0f)
             {
-                buf[i] = firstStep ? d : momentum * buf[i] + (1f - dampening) * d;
-                d = nesterov ? d + momentum * buf[i] : buf[i];
+                // Plain SGD, p −= lr·g, as one SIMD pass (two roundings, like the scalar form below).
+                var ps = p.AsSpan(start, length);
+                TensorPrimitives.MultiplyAdd(g.AsSpan(start, length), -lr, ps, ps);
+                return;
             }
-            p[i] -= lr * d;
-        }
+            for (int i = start; i < start + length; i++)
+            {
+                float d = g[i];
+                if (weightDecay != 0f) d += weightDecay * p[i];
+                if (buf is not null)
+                {
+                    buf[i] = firstStep ? d : momentum * buf[i] + (1f - dampening) * d;
+                    d = nesterov ? d + momentum * buf[i] : buf[i];
+                }
+                p[i] -= lr * d;
+            }
+        });
     }
 
     /// <inheritdoc/>

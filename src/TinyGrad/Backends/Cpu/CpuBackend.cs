@@ -31,6 +31,14 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public Storage AllocateUninitialized(int length)
+    {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
+        // Large arrays skip the runtime's zeroing pass (28 MB for a 700 × 10,000 logits matrix).
+        return new CpuStorage(GC.AllocateUninitializedArray<float>(length));
+    }
+
+    /// <inheritdoc/>
     public Storage FromHost(ReadOnlySpan<float> data) => new CpuStorage(data.ToArray());
 
     /// <inheritdoc/>

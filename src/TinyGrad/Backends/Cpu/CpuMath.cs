@@ -19,20 +19,25 @@ internal static class CpuMath
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            var small = Vector256.Create(SmallTanh);
             for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                var v = Vector256.Create(x.Slice(i, Vector256<float>.Count));
-                var a = Vector256.Abs(v);
-                var t = Vector256.Exp(a * -2f);
-                var large = (Vector256<float>.One - t) / (Vector256<float>.One + t);
-                large = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), -large, large);
-                var result = Vector256.ConditionalSelect(Vector256.LessThan(a, small), Series(v), large);
-                result.CopyTo(y.Slice(i, Vector256<float>.Count));
-            }
+                Tanh(Vector256.Create(x.Slice(i, Vector256<float>.Count))).CopyTo(y.Slice(i, Vector256<float>.Count));
         }
         for (; i < x.Length; i++) y[i] = MathF.Tanh(x[i]);
     }
+
+    /// <summary>tanh of each lane, with the accuracy of <see cref="Tanh(ReadOnlySpan{float}, Span{float})"/>.</summary>
+    public static Vector256<float> Tanh(Vector256<float> v)
+    {
+        var a = Vector256.Abs(v);
+        var t = Vector256.Exp(a * -2f);
+        var large = (Vector256<float>.One - t) / (Vector256<float>.One + t);
+        large = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), -large, large);
+        return Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(SmallTanh)), Series(v), large);
+    }
+
+    /// <summary>σ(x) = 1 / (1 + e⁻ˣ) for each lane: e⁻ˣ overflows to ∞ for x &lt; −88, giving exactly 0, never NaN.</summary>
+    public static Vector256<float> Sigmoid(Vector256<float> x) =>
+        Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
 
     // tanh x = x − x³/3 + 2x⁵/15 − 17x⁷/315 + 62x⁹/2835 − 1382x¹¹/155925 + 21844x¹³/6081075, Horner on x².
     private static Vector256<float> Series(Vector256<float> x)

@@ -27,7 +27,7 @@ internal static class DecoderOps
         var ids = CheckTargets(op, targets, n, v, $"hidden {Shapes.Format(hidden.ShapeRef)}");
         var be = hidden.Backend;
         var logits = new DecoderLogits(hidden, weight, bias);
-        var z = Tensor.Empty([n, v], be);
+        var z = Tensor.Uninitialized([n, v], be);
         var perRow = Tensor.Empty([n], be);
         float scale = reduction == Reduction.Mean ? 1f / n : 1f;
         var loss = Tensor.Empty([], be);
