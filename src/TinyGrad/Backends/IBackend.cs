@@ -107,7 +107,8 @@ public partial interface IBackend
     /// Copies <paramref name="blocks"/> contiguous blocks of <paramref name="blockLength"/> elements;
     /// block i starts at srcOffset + i·srcStride and lands at dstOffset + i·dstStride.
     /// With <paramref name="accumulate"/> the block is added to the destination instead.
-    /// This one kernel serves narrow, split, concat and stack, and their backwards.
+    /// This one kernel serves narrow, split, concat and stack, and their backwards. Destination blocks must not
+    /// overlap (a backend may copy them in any order or in parallel); source blocks may (a stride of 0 broadcasts).
     /// </summary>
     void CopyBlocks(Storage src, int srcOffset, int srcStride, Storage dst, int dstOffset, int dstStride,
         int blockLength, int blocks, bool accumulate = false);

@@ -33,8 +33,21 @@ public sealed partial class CpuBackend
             switch (op)
             {
                 case ReduceOp.Sum:
-                    acc.Clear();
-                    for (int a = 0; a < axis; a++) TensorPrimitives.Add(acc, src.AsSpan(baseOffset + a * inner, inner), acc);
+                    // Column slices of the output on the pool (a bias gradient: Σ over 700 rows of 10,000); each
+                    // column is still summed over the axis in order, so the result does not depend on the threads.
+                    int slice = Math.Max(1024, ChunkLength / Math.Max(1, axis));
+                    int slices = (inner + slice - 1) / slice;
+                    float[] from = src;
+                    int at = baseOffset, rowsToSum = axis, width = inner;
+                    float[] to = dst;
+                    int outAt = o * inner;
+                    CpuThreadPool.ParallelFor(slices, sl =>
+                    {
+                        int c0 = sl * slice, len = Math.Min(slice, width - c0);
+                        var part = to.AsSpan(outAt + c0, len);
+                        part.Clear();
+                        for (int a = 0; a < rowsToSum; a++) TensorPrimitives.Add(part, from.AsSpan(at + a * width + c0, len), part);
+                    });
                     break;
                 case ReduceOp.Max:
                     acc.Fill(float.NegativeInfinity);

@@ -57,13 +57,21 @@ public sealed partial class CpuBackend : IBackend
     {
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
         float[] s = Data(src), d = Data(dst);
-        for (int i = 0; i < blocks; i++)
+        void Block(int i)
         {
             var from = s.AsSpan(srcOffset + i * srcStride, blockLength);
             var to = d.AsSpan(dstOffset + i * dstStride, blockLength);
             if (accumulate) TensorPrimitives.Add(to, from, to);
             else from.CopyTo(to);
         }
+        // Many small blocks (the LSTM's per-step slices) run inline; a large copy (a bias broadcast over a
+        // mixture chunk's logits) is split over the pool. Blocks never overlap in dst, so any order is the same.
+        if ((long)blocks * blockLength < 2 * ChunkLength || blocks == 1)
+        {
+            for (int i = 0; i < blocks; i++) Block(i);
+            return;
+        }
+        ForRows(blocks, blockLength, Block);
     }
 
     /// <inheritdoc/>
