@@ -9,7 +9,7 @@ namespace TinyGrad.Bench;
 
 /// <summary>
 /// <c>lm [--head H] [--experts K] [--emsize E] [--nhid H] [--nlayers L] [--vocab V] [--batch-size B] [--bptt T]
-/// [--threads N] [--steps S] [--warmup W] [--profile]</c>: times full word-LM training steps (forward, loss,
+/// [--threads N] [--steps S] [--warmup W] [--chunk-rows R] [--profile]</c>: times full word-LM training steps (forward, loss,
 /// backward, gradient clipping at 0.25, SGD update) on random token ids, the same step as
 /// <c>bench/torch_lm.py</c>. Prints one line:
 /// <c>lm head=softmax emsize=200 nhid=200 vocab=10000 threads=1 tokens_per_second=1234.5 peak_mb=456</c>.
@@ -30,6 +30,7 @@ public static class LmBench
         int? experts = null;
         int emsize = 200, nhid = 200, nlayers = 2, vocab = 10_000, batch = 20, bptt = 35, threads = 1, steps = 20, warmup = 3;
         bool profile = false;
+        int? chunkRows = null;
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -56,14 +57,15 @@ public static class LmBench
                     case "--steps": steps = NextInt(); break;
                     case "--warmup": warmup = NextInt(); break;
                     case "--profile": profile = true; break;
+                    case "--chunk-rows": chunkRows = NextInt(); break;
                     default:
-                        throw new ArgumentException($"lm: unknown option '{args[i]}' (use --head, --experts, --emsize, --nhid, --nlayers, --vocab, --batch-size, --bptt, --threads, --steps, --warmup, --profile)");
+                        throw new ArgumentException($"lm: unknown option '{args[i]}' (use --head, --experts, --emsize, --nhid, --nlayers, --vocab, --batch-size, --bptt, --threads, --steps, --warmup, --chunk-rows, --profile)");
                 }
             }
             bool mixture = head is "mos" or "moss";
             var config = new WordLMConfig(vocab, emsize, nhid, nlayers, head, experts ?? (mixture ? 15 : 1));
             CpuThreads.Count = threads;
-            var result = Measure(config, batch, bptt, steps, warmup, profile);
+            var result = Measure(config, batch, bptt, steps, warmup, profile, chunkRows);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"lm head={head} emsize={emsize} nhid={nhid} vocab={vocab} threads={threads} tokens_per_second={result.TokensPerSecond:F1} peak_mb={PeakResidentMegabytes():F0}"));
             if (profile) Console.WriteLine(result.Profile);
@@ -76,10 +78,16 @@ public static class LmBench
         }
     }
 
-    private static (double TokensPerSecond, string Profile) Measure(WordLMConfig config, int batch, int bptt, int steps, int warmup, bool profile)
+    private static (double TokensPerSecond, string Profile) Measure(WordLMConfig config, int batch, int bptt, int steps, int warmup, bool profile, int? chunkRows)
     {
         var generator = new Generator(1);
         var model = new WordLM(config, generator);
+        if (chunkRows is int rows)
+        {
+            if (model.Head is not TinyGrad.NN.Heads.MixtureHead mixture)
+                throw new ArgumentException($"lm: --chunk-rows applies to the mos and moss heads, not {config.Head}");
+            mixture.ChunkRows = rows;
+        }
         model.Train();
         var parameters = model.Parameters().ToList();
         var optimizer = new Sgd(parameters, lr: 1f);

@@ -28,6 +28,25 @@ public class TapeTests
     }
 
     [Fact]
+    public void Fused_ops_that_hand_over_their_gradient_buffers_still_accumulate_separately()
+    {
+        // The LSTM gives its bias gradient buffer to bias_ih (no copy) and a copy to bias_hh, and later passes add
+        // in place: two passes must give each exactly twice one pass, and the two must not share a buffer.
+        var lstm = new TinyGrad.NN.LSTM(3, 4, 1, new Generator(1));
+        var x = Tensor.Randn([2, 2, 3], new Generator(2));
+        float[] Once(string name) => lstm.NamedParameters().First(p => p.Key == name).Value.Grad!.ToArray();
+        lstm.Forward(x).Output.Sum().Backward();
+        var ih1 = Once("weight_ih_l0");
+        var bih1 = Once("bias_ih_l0");
+        lstm.Forward(x).Output.Sum().Backward();
+        var p = lstm.NamedParameters().ToDictionary(e => e.Key, e => e.Value);
+        Assert.NotSame(p["bias_ih_l0"].Grad, p["bias_hh_l0"].Grad);
+        Assert.Equal(bih1.Select(v => 2 * v), Once("bias_ih_l0"));
+        Assert.Equal(bih1.Select(v => 2 * v), Once("bias_hh_l0"));
+        Assert.Equal(ih1.Select(v => 2 * v), Once("weight_ih_l0"));
+    }
+
+    [Fact]
     public void A_tensor_used_twice_gets_both_contributions()
     {
         var x = Param([2f], 1);
