@@ -93,4 +93,34 @@ public partial interface IBackend
     /// </summary>
     void MixtureLogSumExpBackward(Storage comp, Storage logPrior, Storage y, Storage gy, Storage dComp, Storage dLogPrior,
         int firstRow, int rows, int experts, int cols);
+
+    /// <summary>
+    /// The mixture heads' training kernel, for positions [firstRow, firstRow + rows): z holds their K expert rows
+    /// each ([rows·K, cols] from element 0, logits without the bias). For each position n it adds the bias,
+    /// computes every expert's −log q_nk(t_n), the position's loss[n] = −log Σ_k π_nk q_nk(t_n) and the scaled
+    /// posterior weights[n, k] = scale·r_nk (as <see cref="MixturePosterior"/>), and overwrites z with
+    /// dz = scale·r_nk·(q_nk − onehot(t_n))·w' (for an upstream gradient of 1); it adds Σ_rows dz into
+    /// <paramref name="dBias"/>. <paramref name="targets"/> has one word per position (length N).
+    /// </summary>
+    /// <remarks>
+    /// A position's K rows (K·V floats: 600 KB at K = 15, V = 10k) stay in cache from the first sweep to the
+    /// last, so the chunk's logits cross memory once instead of five times (bias, NLL, backward, bias sum).
+    /// The default composes the unfused kernels, for backends without a fused version.
+    /// </remarks>
+    void MixtureNllWithGradient(Normalizer kind, Storage z, Storage bias, int[] targets, Storage logPrior, Storage loss,
+        Storage weights, float scale, Storage dBias, int firstRow, int rows, int experts, int cols)
+    {
+        int n = loss.Length, end = (firstRow + rows) * experts;
+        var rowTargets = new int[end];
+        for (int i = 0; i < end; i++) rowTargets[i] = targets[i / experts];
+        CopyBlocks(bias, 0, 0, z, 0, cols, cols, rows * experts, accumulate: true);
+        var compLoss = Allocate(n * experts);
+        var stats = Allocate(2 * n * experts);
+        HeadNll(kind, z, rowTargets, compLoss, stats, firstRow * experts, rows * experts, cols);
+        MixturePosterior(logPrior, compLoss, loss, weights, scale, firstRow, rows, experts);
+        HeadNllBackward(kind, z, rowTargets, stats, weights, z, firstRow * experts, rows * experts, cols);
+        var sum = Allocate(cols);
+        Reduce(ReduceOp.Sum, z, sum, 1, rows * experts, cols);
+        CopyBlocks(sum, 0, cols, dBias, 0, cols, cols, 1, accumulate: true);
+    }
 }

@@ -110,12 +110,22 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// One row of <see cref="HeadNllWithGradient"/>, in three sweeps of which only the first reads memory (the
-    /// row, 40 KB at V = 10k, then sits in L2): (1) z += b and the maximum m; (2) uⱼ = e^(wⱼ − m), summed, and
-    /// uⱼ·w'ⱼ stored; (3) dzⱼ = scale·uⱼ·w'ⱼ / Σu = scale·pⱼ·w'ⱼ, added into the bias partial. Then the target's
-    /// −scale·w'ₜ. Returns the row's loss log Σu − (wₜ − m) (the same split as <see cref="HeadNll"/>).
+    /// One row of <see cref="HeadNllWithGradient"/>: the first two sweeps (<see cref="UnnormalizedGradientRow"/>),
+    /// then the third (<see cref="FinishGradientRow"/>). Returns the row's loss.
     /// </summary>
     private static float NllWithGradientRow(Normalizer kind, Span<float> z, ReadOnlySpan<float> b, int target, float scale, Span<float> part)
+    {
+        float loss = UnnormalizedGradientRow(kind, z, b, target, out float sum, out float dwt);
+        FinishGradientRow(z, scale / sum, target, scale * dwt, part);
+        return loss;
+    }
+
+    /// <summary>
+    /// Sweeps 1 and 2 of a fused NLL row; only the first reads memory (the row, 40 KB at V = 10k, then sits in
+    /// L2): (1) z += b and the maximum m; (2) uⱼ = e^(wⱼ − m), summed into <paramref name="sum"/>, with uⱼ·w'ⱼ
+    /// stored. Returns the row's loss log Σu − (wₜ − m) (the same split as <see cref="HeadNll"/>) and w'ₜ.
+    /// </summary>
+    private static float UnnormalizedGradientRow(Normalizer kind, Span<float> z, ReadOnlySpan<float> b, int target, out float sum, out float dwt)
     {
         int n = z.Length, j;
         var vmax = Vector256.Create(float.NegativeInfinity);
@@ -156,16 +166,25 @@ public sealed partial class CpuBackend
                 (u * dw).CopyTo(z.Slice(j, Lanes));
             }
         }
-        float sum = Vector256.Sum(acc);
+        sum = Vector256.Sum(acc);
         for (; j < n; j++)
         {
             float u = P(kind, z[j], m, 0f, out float dw);
             sum += u;
             z[j] = u * dw;
         }
+        _ = P(kind, zt, m, 0f, out dwt);
+        return MathF.Log(sum) - (W(kind, zt) - m);
+    }
 
-        float k = scale / sum;
-        var vk = Vector256.Create(k);
+    /// <summary>
+    /// Sweep 3: dzⱼ = <paramref name="factor"/>·uⱼ·w'ⱼ (factor = scale / Σu, so scale·pⱼ·w'ⱼ), then dzₜ −=
+    /// <paramref name="targetTerm"/> (scale·w'ₜ, making it scale·(pₜ − 1)·w'ₜ); dz is added into <paramref name="part"/>.
+    /// </summary>
+    private static void FinishGradientRow(Span<float> z, float factor, int target, float targetTerm, Span<float> part)
+    {
+        int n = z.Length, j;
+        var vk = Vector256.Create(factor);
         for (j = 0; j <= n - Lanes; j += Lanes)
         {
             var d = Vector256.Create(z.Slice(j, Lanes)) * vk;
@@ -174,14 +193,57 @@ public sealed partial class CpuBackend
         }
         for (; j < n; j++)
         {
-            z[j] *= k;
+            z[j] *= factor;
             part[j] += z[j];
         }
-        // dzₜ = scale·(pₜ − 1)·w'ₜ: the sweep wrote scale·pₜ·w'ₜ, so subtract scale·w'ₜ.
-        _ = P(kind, zt, m, 0f, out float dwt);
-        z[target] -= scale * dwt;
-        part[target] -= scale * dwt;
-        return MathF.Log(sum) - (W(kind, zt) - m);
+        z[target] -= targetTerm;
+        part[target] -= targetTerm;
+    }
+
+    /// <inheritdoc/>
+    public void MixtureNllWithGradient(Normalizer kind, Storage z, Storage bias, int[] targets, Storage logPrior, Storage loss,
+        Storage weights, float scale, Storage dBias, int firstRow, int rows, int experts, int cols)
+    {
+        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
+        float[] zs = Data(z), bs = Data(bias), lp = Data(logPrior), ls = Data(loss), ws = Data(weights), db = Data(dBias);
+        // Position ranges with their own bias-gradient partials, as in HeadNllWithGradient (fixed count: the sum's
+        // rounding does not depend on the threads).
+        int blocks = Math.Max(1, Math.Min(rows, 16));
+        var partials = new float[blocks][];
+        CpuThreadPool.ParallelFor(blocks, blk =>
+        {
+            var part = partials[blk] = new float[cols];
+            Span<float> sums = stackalloc float[experts];
+            Span<float> dwt = stackalloc float[experts];
+            Span<float> c = stackalloc float[experts];
+            for (int r = rows * blk / blocks; r < rows * (blk + 1) / blocks; r++)
+            {
+                int n = firstRow + r, t = targets[n];
+                // Sweeps 1 and 2 for each expert row: its loss −log q_nk(t) lands in c as log π − ℓ.
+                for (int k = 0; k < experts; k++)
+                {
+                    var row = zs.AsSpan((r * experts + k) * cols, cols);
+                    float ell = UnnormalizedGradientRow(kind, row, bs, t, out sums[k], out dwt[k]);
+                    c[k] = lp[n * experts + k] - ell;
+                }
+                // The posterior over experts given the target (MixturePosterior's arithmetic, per position).
+                float m = float.NegativeInfinity;
+                for (int k = 0; k < experts; k++) m = MathF.Max(m, c[k]);
+                if (!float.IsFinite(m)) m = 0f;
+                float s = 0f;
+                for (int k = 0; k < experts; k++) s += MathF.Exp(c[k] - m);
+                float logSum = MathF.Log(s);
+                ls[n] = -(m + logSum);
+                // Sweep 3: dz = scale·r_k·u·w' / Σu, then the target's −scale·r_k·w'ₜ.
+                for (int k = 0; k < experts; k++)
+                {
+                    float w = scale * MathF.Exp(c[k] - m - logSum);
+                    ws[n * experts + k] = w;
+                    FinishGradientRow(zs.AsSpan((r * experts + k) * cols, cols), w / sums[k], t, w * dwt[k], part);
+                }
+            }
+        });
+        for (int b = 0; b < blocks; b++) TensorPrimitives.Add(db.AsSpan(0, cols), partials[b], db.AsSpan(0, cols));
     }
 
     private static float MaxOfLanes(Vector256<float> v)

@@ -45,10 +45,10 @@ internal sealed class DecoderLogits
 
     /// <summary>
     /// Adds the contribution of <paramref name="alpha"/>·dz for rows [firstRow, firstRow + rows) to the gradients
-    /// of x, W and b. A kernel that already summed dz over the rows passes that sum as <paramref name="biasGrad"/>
-    /// (it is scaled by alpha in place and taken over).
+    /// of x, W and b. When a kernel already summed dz over the rows for the bias, pass <paramref name="withBias"/>
+    /// false and hand that sum over with <see cref="SetBiasGradient"/>.
     /// </summary>
-    public void Backward(Storage dz, int firstRow, int rows, float alpha = 1f, Tensor? biasGrad = null)
+    public void Backward(Storage dz, int firstRow, int rows, float alpha = 1f, bool withBias = true)
     {
         if (_x.RequiresGrad)
         {
@@ -63,12 +63,7 @@ internal sealed class DecoderLogits
             _be.Gemm(true, false, _vocab, _in, rows, alpha, dz, 0, _vocab, 0, _x.Storage, firstRow * _in, _in, 0,
                 first ? 0f : 1f, _dWeight.Storage, 0, _in, 0, 1);
         }
-        if (_bias.RequiresGrad && biasGrad is not null && _dBias is null)
-        {
-            if (alpha != 1f) _be.Unary(UnaryOp.MulScalar, biasGrad.Storage, biasGrad.Storage, _vocab, alpha);
-            _dBias = biasGrad;
-        }
-        else if (_bias.RequiresGrad)
+        if (_bias.RequiresGrad && withBias)
         {
             if (_dBias is null)
             {
@@ -84,6 +79,16 @@ internal sealed class DecoderLogits
                 _be.CopyBlocks(_dBiasChunk.Storage, 0, _vocab, _dBias.Storage, 0, _vocab, _vocab, 1, accumulate: true);
             }
         }
+    }
+
+    /// <summary>Takes over <paramref name="biasGrad"/> (complete: summed over every row) as b's gradient, scaled by <paramref name="alpha"/> in place.</summary>
+    public void SetBiasGradient(Tensor biasGrad, float alpha = 1f)
+    {
+        if (!_bias.RequiresGrad) return;
+        if (_dBias is not null)
+            throw new InvalidOperationException("DecoderLogits: the bias gradient was already accumulated from dz");
+        if (alpha != 1f) _be.Unary(UnaryOp.MulScalar, biasGrad.Storage, biasGrad.Storage, _vocab, alpha);
+        _dBias = biasGrad;
     }
 
     /// <summary>

@@ -54,12 +54,15 @@ internal static class DecoderOps
         {
             if (be.IsHost)
             {
-                logits.Backward(z.Storage, 0, n, gy.Item(), dBias);
+                float alpha = gy.Item();
+                logits.Backward(z.Storage, 0, n, alpha, withBias: false);
+                logits.SetBiasGradient(dBias, alpha);
             }
             else
             {
                 // Reading gy would synchronise the device: scale the (small) gradients on the device instead.
-                logits.Backward(z.Storage, 0, n, 1f, dBias);
+                logits.Backward(z.Storage, 0, n, withBias: false);
+                logits.SetBiasGradient(dBias);
                 logits.ScaleBy(gy.Storage);
             }
             logits.Flush();

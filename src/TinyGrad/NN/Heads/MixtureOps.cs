@@ -48,18 +48,26 @@ internal static class MixtureOps
         var stats = Tensor.Empty([nk, 2], be);
         var perRow = Tensor.Empty([n], be);
         var rowWeights = Tensor.Empty([n, k], be); // scale·rₙₖ
-        var z = Tensor.Empty([chunkN * k, v], be);
+        var z = Tensor.Uninitialized([chunkN * k, v], be);
+        var dBias = decoderGrads ? Tensor.Zeros([v], be.Device) : null;
         for (int start = 0; start < n; start += chunkN)
         {
             int rows = Math.Min(chunkN, n - start);
-            logits.Forward(start * k, rows * k, z.Storage);
-            be.HeadNll(kind, z.Storage, rowTargets, compLoss.Storage, stats.Storage, start * k, rows * k, v);
-            be.MixturePosterior(logPrior.Storage, compLoss.Storage, perRow.Storage, rowWeights.Storage, scale, start, rows, k);
-            if (!decoderGrads) continue;
-            // The chunk's gradient for an upstream 1, while its logits are here: they become dz in place.
-            be.HeadNllBackward(kind, z.Storage, rowTargets, stats.Storage, rowWeights.Storage, z.Storage, start * k, rows * k, v);
-            logits.Backward(z.Storage, start * k, rows * k);
+            if (dBias is null)
+            {
+                logits.Forward(start * k, rows * k, z.Storage);
+                be.HeadNll(kind, z.Storage, rowTargets, compLoss.Storage, stats.Storage, start * k, rows * k, v);
+                be.MixturePosterior(logPrior.Storage, compLoss.Storage, perRow.Storage, rowWeights.Storage, scale, start, rows, k);
+                continue;
+            }
+            // The chunk's loss and gradient for an upstream 1 in one kernel, while its logits are here: they
+            // become dz in place (bias added and its gradient summed on the way), then dh and dW by GEMM.
+            logits.ForwardWithoutBias(start * k, rows * k, z.Storage);
+            be.MixtureNllWithGradient(kind, z.Storage, bias.Storage, ids, logPrior.Storage, perRow.Storage, rowWeights.Storage,
+                scale, dBias.Storage, start, rows, k, v);
+            logits.Backward(z.Storage, start * k, rows * k, withBias: false);
         }
+        if (dBias is not null) logits.SetBiasGradient(dBias);
         var loss = Tensor.Empty([], be);
         be.Reduce(ReduceOp.Sum, perRow.Storage, loss.Storage, 1, n, 1);
         be.Unary(UnaryOp.MulScalar, loss.Storage, loss.Storage, 1, scale);
