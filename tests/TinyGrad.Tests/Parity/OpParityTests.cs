@@ -18,7 +18,7 @@ public abstract class OpParityTests(Device device) : OnDevice(device)
     public static TheoryData<string> CaseNames => new(Fixtures.Ops.Cases.Select(c => c.Name));
 
     // One runner per op family in the fixture; each returns the op's outputs (several only for split/chunk).
-    private static readonly Dictionary<string, Func<OpCase, Tensor[], Tensor[]>> Runners = new()
+    internal static readonly Dictionary<string, Func<OpCase, Tensor[], Tensor[]>> Runners = new()
     {
         ["add"] = (_, x) => [x[0] + x[1]],
         ["sub"] = (_, x) => [x[0] - x[1]],
