@@ -41,7 +41,7 @@ public sealed class TrainOptionSet
     private readonly Option<bool> _variableBptt = new("--variable-bptt") { Description = "AWD-LSTM's random window length, with the learning rate scaled by length" };
     private readonly Option<int> _nonmono = Positive("--nonmono", "NT-ASGD: switch to averaging after this many epochs without improvement", D.NonMono);
     private readonly Option<int> _threads = new("--threads") { Description = "CPU threads (default: all cores, or TINYGRAD_THREADS)" };
-    private readonly Option<string> _device = new("--device") { Description = "cpu (cuda is not available yet)", DefaultValueFactory = _ => D.Device };
+    private readonly Option<string> _device = new("--device") { Description = "cpu, or cuda (an NVIDIA GPU; see docs/cuda.md)", DefaultValueFactory = _ => D.Device };
     private readonly Option<int> _logInterval = Positive("--log-interval", "Steps between progress lines", D.LogInterval);
     private readonly Option<string?> _plot = new("--plot") { Description = "Write a PNG of validation perplexity per epoch (compare: one line per head)" };
     private readonly Option<string?> _resume = new("--resume") { Description = "Continue a run from the training state written beside its --save file (PATH.state), after its last completed epoch; pass the run's other options again" };

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using TinyGrad;
+using TinyGrad.Backends;
+using TinyGrad.Backends.Cuda;
 using TinyGrad.Data;
 using TinyGrad.Models;
 using TinyGrad.NN;
@@ -44,8 +46,9 @@ public static class Trainer
     public static TrainResult Train(TrainOptions o, Splits? splits = null)
     {
         ArgumentNullException.ThrowIfNull(o);
-        if (o.Device == "cuda")
-            throw new ArgumentException("--device cuda: this build has no CUDA backend yet; use --device cpu");
+        var device = o.Device == "cuda" ? Device.Cuda : Device.Cpu;
+        if (o.Device == "cuda" && CudaBackend.UnavailableReason is string why)
+            throw new ArgumentException($"--device cuda: {why}; use --device cpu");
         if (o.Threads > 0) CpuThreads.Count = o.Threads;
         splits ??= DataSource.Resolve(o);
         var config = ConfigFor(o, splits.Vocabulary.Count);
@@ -57,11 +60,13 @@ public static class Trainer
             Dropout = o.Dropout, DropoutH = o.DropoutH, DropoutI = o.DropoutI, DropoutE = o.DropoutE, WeightDrop = o.WDrop,
         };
         model.InitDecoderBiasFromUnigram(splits.Train);
+        model.To(device); // before the optimizers are made, so they update the device copies
         var parameters = model.Parameters().ToList();
         Console.WriteLine($"data: {splits.Description}");
         Console.WriteLine($"      {splits.Train.Length:N0} / {splits.Valid.Length:N0} / {splits.Test.Length:N0} tokens, vocabulary {splits.Vocabulary.Count:N0}");
         Console.WriteLine($"model: {o.Head} head{(mixture ? $" (K={experts})" : "")}, emsize {config.EmSize}, nhid {config.NHid}, nhidlast {config.NHidLast}, " +
-                          $"{config.NLayers} layers, {(config.Tied ? "tied" : "untied")}, {model.ParameterCount():N0} parameters; {CpuThreads.Count} threads");
+                          $"{config.NLayers} layers, {(config.Tied ? "tied" : "untied")}, {model.ParameterCount():N0} parameters; " +
+                          (device == Device.Cpu ? $"{CpuThreads.Count} threads" : $"cuda: {CudaBackend.Instance.Describe()}"));
 
         Optimizer optimizer = o.Optimizer == "adam"
             ? new Adam(parameters, o.Lr, weightDecay: o.WDecay)
@@ -81,6 +86,33 @@ public static class Trainer
         double secondsBefore = 0;
         bool stop = false;
         int firstEpoch = 1;
+
+        // Each step's loss and gradient norm stay on the device until they are read: every step on the CPU (reading is
+        // free there, and a divergence stops the run before its update), every --log-interval steps on a GPU, where a
+        // read waits for the queued work; in between, the host only queues work.
+        int readEvery = device == Device.Cpu ? 1 : Math.Max(1, o.LogInterval);
+        var pending = new List<(int Epoch, long Step, float Lr, Tensor Nll, Tensor? Norm, int Len)>();
+        void ReadPending()
+        {
+            if (pending.Count == 0) return;
+            float[] values;
+            using (Autograd.NoGrad())
+                values = Tensor.Stack([.. pending.SelectMany(p => new[] { p.Nll.Reshape(1), (p.Norm ?? p.Nll).Reshape(1) })]).ToArray(); // one read
+            for (int k = 0; k < pending.Count; k++)
+            {
+                var p = pending[k];
+                float value = values[2 * k], norm = p.Norm is null ? 0f : values[2 * k + 1];
+                if (!float.IsFinite(value) || !float.IsFinite(norm))
+                {
+                    throw new TrainingDivergedException($"{o.Head}: training diverged at step {p.Step} (loss {value}, gradient norm {norm}); " +
+                                                        $"try a lower learning rate than --lr {p.Lr}{(o.Save is null ? "" : $"; the last good model stays in {o.Save}")}");
+                }
+                trainNllSum += value * p.Len * o.BatchSize;
+                trainNllCount += (long)p.Len * o.BatchSize;
+                progress.Step(p.Epoch, p.Step, p.Lr, value, p.Len * o.BatchSize);
+            }
+            pending.Clear();
+        }
 
         if (o.Resume is not null)
         {
@@ -122,24 +154,18 @@ public static class Trainer
                 state = next;
                 active.ZeroGrad();
                 loss.Backward();
-                float value = nll.Item();
-                float norm = o.Clip > 0 ? ClipGrad.ClipGradNorm(parameters, o.Clip) : 0f;
-                if (!float.IsFinite(value) || !float.IsFinite(norm))
-                {
-                    throw new TrainingDivergedException($"{o.Head}: training diverged at step {step + 1} (loss {value}, gradient norm {norm}); " +
-                                                        $"try a lower learning rate than --lr {lr}{(o.Save is null ? "" : $"; the last good model stays in {o.Save}")}");
-                }
+                var norm = o.Clip > 0 ? ClipGrad.ClipGradNormOnDevice(parameters, o.Clip) : null;
+                pending.Add((epoch, step + 1, lr, nll, norm, len));
+                if (pending.Count >= readEvery) ReadPending();
                 if (o.VariableBptt) active.LearningRate = lr * len / o.Bptt;
                 active.Step();
                 active.LearningRate = lr;
                 step++;
                 i += len;
                 trainTokens += (long)len * o.BatchSize;
-                trainNllSum += value * len * o.BatchSize;
-                trainNllCount += (long)len * o.BatchSize;
-                progress.Step(epoch, step, lr, value, len * o.BatchSize);
                 if (o.MaxSteps > 0 && step >= o.MaxSteps) stop = true;
             }
+            ReadPending();
             progress.EndLine();
 
             averaged?.SwapAverage(); // evaluate NT-ASGD with the averaged weights

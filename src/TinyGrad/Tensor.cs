@@ -77,15 +77,15 @@ public sealed partial class Tensor
 
     // ---- creation ---------------------------------------------------------------------------
 
-    private static Device Dev(Device? device) => device ?? Device.Cpu;
+    private static Device Dev(Device? device) => device ?? Device.Default;
 
     internal static Tensor Empty(int[] shape, IBackend backend) => new(backend.Allocate(Shapes.Numel(shape)), shape);
 
     /// <summary>A tensor whose contents are undefined, for a kernel that overwrites every element (skips zeroing large buffers).</summary>
     internal static Tensor Uninitialized(int[] shape, IBackend backend) => new(backend.AllocateUninitialized(Shapes.Numel(shape)), shape);
 
-    /// <summary>A tensor of zeros.</summary>
-    public static Tensor Zeros(params int[] shape) => Zeros(shape, Device.Cpu);
+    /// <summary>A tensor of zeros on the default device (<see cref="Device.Default"/>).</summary>
+    public static Tensor Zeros(params int[] shape) => Zeros(shape, null);
 
     /// <summary>A tensor of zeros on <paramref name="device"/>.</summary>
     public static Tensor Zeros(int[] shape, Device? device) => Empty(Shapes.Validate(shape, "zeros"), Dev(device).Backend);

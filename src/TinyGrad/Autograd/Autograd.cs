@@ -141,6 +141,7 @@ public static class Autograd
         {
             throw new ArgumentException($"backward: gradient shape {Shapes.Format(gradient.ShapeRef)} does not match output shape {Shapes.Format(root.ShapeRef)}");
         }
+        Tensor.SameDevice("backward", root, gradient);
 
         if (root.Creator is null)
         {

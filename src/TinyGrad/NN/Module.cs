@@ -92,6 +92,37 @@ public abstract class Module
     /// <summary>Sets evaluation mode (dropout off) here and in every submodule; returns this module.</summary>
     public Module Eval() => Train(false);
 
+    /// <summary>
+    /// Moves every parameter to <paramref name="device"/> (PyTorch's module.to): each parameter slot here and in every
+    /// submodule gets a copy on the device, so optimizers created afterwards see device tensors. A tensor registered in
+    /// several places (a tied weight) is copied once and stays shared. Gradients are dropped; tensors elsewhere that
+    /// still reference the old parameters (an optimizer made before) keep the old copies. Returns this module.
+    /// </summary>
+    public Module To(Backends.Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        using var _ = Autograd.NoGrad();
+        MoveParameters(device, new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance));
+        return this;
+    }
+
+    private void MoveParameters(Backends.Device device, Dictionary<Tensor, Tensor> moved)
+    {
+        for (int i = 0; i < _parameters.Count; i++)
+        {
+            var (name, p) = _parameters[i];
+            if (!moved.TryGetValue(p, out var copy))
+            {
+                copy = p.Device == device ? p : p.Detach().To(device);
+                copy.RequiresGrad = true;
+                copy.Name = p.Name;
+                moved[p] = copy;
+            }
+            _parameters[i] = new(name, copy);
+        }
+        foreach (var m in _modules) m.Value.MoveParameters(device, moved);
+    }
+
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
     {

@@ -39,7 +39,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"lstm: biases must both be [{h4}] or both absent, got {Shapes.Format(biasIh?._shape ?? [])} and {Shapes.Format(biasHh?._shape ?? [])}");
         if (steps == 0 || batch == 0)
             throw new ArgumentException($"lstm: empty input {Shapes.Format(x._shape)}");
-        foreach (var t in new[] { h0, c0, weightIh, weightHh }) SameDevice("lstm", x, t);
+        foreach (var t in new[] { h0, c0, weightIh, weightHh, biasIh, biasHh }) if (t is not null) SameDevice("lstm", x, t);
 
         var be = x.Backend;
         int rows = steps * batch, bh = batch * hidden, bg = batch * h4;

@@ -25,4 +25,32 @@ public static class ClipGrad
         }
         return (float)norm;
     }
+
+    /// <summary>
+    /// <see cref="ClipGradNorm"/> without a trip to the host: the norm and the factor are computed and applied on the
+    /// gradients' device, so a GPU training step does not wait for the GPU here. Returns the norm before clipping as a
+    /// rank-0 tensor on that device (read it when convenient, e.g. every log interval). A non-finite norm leaves the
+    /// gradients untouched, as ClipGradNorm does; the returned norm shows it.
+    /// </summary>
+    public static Tensor ClipGradNormOnDevice(IEnumerable<Tensor> parameters, float maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), $"clip_grad_norm: max norm {maxNorm} must be > 0");
+        var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
+        if (grads.Count == 0) return Tensor.Scalar(0f);
+        foreach (var g in grads) Tensor.SameDevice("clip_grad_norm", grads[0], g);
+        var backend = grads[0].Backend;
+        var total = Tensor.Zeros([2], grads[0].Device); // one double: Σ g², accumulated in double
+        foreach (var g in grads) backend.AddSumOfSquares(g.Storage, g.Numel, total.Storage);
+        var result = Tensor.Zeros([2], grads[0].Device); // [factor, norm]
+        backend.ClipCoefficient(total.Storage, maxNorm, result.Storage);
+        foreach (var g in grads)
+        {
+            var shape = g.ShapeRef;
+            backend.Binary(Backends.BinaryOp.Mul, g.Storage, Shapes.Strides(shape), result.Storage, new int[shape.Length], g.Storage, shape);
+        }
+        var norm = Tensor.Zeros([], grads[0].Device);
+        backend.CopyBlocks(result.Storage, 1, 1, norm.Storage, 0, 1, 1, 1);
+        return norm;
+    }
 }

@@ -4,11 +4,13 @@ using TinyGrad;
 using TinyGrad.NN;
 using TinyGrad.NN.Heads;
 using TinyGrad.Tests.Parity;
+using TinyGrad.Backends;
+using TinyGrad.Tests.Backends;
 
 // Each fused head against the same head composed from primitive ops through the tape, at sizes that are not
 // multiples of the SIMD width or of the chunk, for every chunk size from one row up: values, losses and every
 // gradient. The composed path is the one the PyTorch fixtures also hold (HeadParityTests).
-public class HeadFusedVsComposedTests
+public abstract class HeadFusedVsComposedTests(Device device) : OnDevice(device)
 {
     private const int N = 13, D = 7, V = 37, K = 4, E = 6;
     private const double ValueRtol = 1e-5, GradRtol = 1e-4, Atol = 1e-6;
@@ -41,7 +43,7 @@ public class HeadFusedVsComposedTests
         return (hidden, targets);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Cases))]
     public void Fused_log_probs_match_composed_values_and_gradients(string kind, int chunk)
     {
@@ -52,7 +54,7 @@ public class HeadFusedVsComposedTests
         AssertSameGrads(kind, "log_probs", composedGrads, fusedGrads);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Cases))]
     public void Fused_nll_matches_composed_value_and_gradients(string kind, int chunk)
     {
@@ -66,7 +68,7 @@ public class HeadFusedVsComposedTests
         }
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Cases))]
     public void Fused_nll_scales_its_gradients_by_the_upstream_gradient(string kind, int chunk)
     {
@@ -79,7 +81,7 @@ public class HeadFusedVsComposedTests
         AssertSameGrads(kind, "scaled nll", composedGrads, fusedGrads);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Fused_nll_without_gradients_gives_the_same_loss()
     {
         // Under NoGrad the head takes its forward-only kernel; the loss must equal the training path's.
@@ -94,7 +96,7 @@ public class HeadFusedVsComposedTests
         Assert.Equal(training, eval, 6);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("softmax")]
     [InlineData("mos")]
     public void A_decoder_tied_to_an_embedding_gets_both_gradients(string kind)
@@ -137,3 +139,9 @@ public class HeadFusedVsComposedTests
             Fixtures.AssertClose(kind, $"{what} grad {name}", [want.Length], want, actual[name], GradRtol, Atol);
     }
 }
+
+/// <summary>The suite on the CPU.</summary>
+public sealed class HeadFusedVsComposedTestsCpu() : HeadFusedVsComposedTests(Device.Cpu);
+
+/// <summary>The same suite on a CUDA GPU (skipped without one).</summary>
+public sealed class HeadFusedVsComposedTestsCuda() : HeadFusedVsComposedTests(Device.Cuda);

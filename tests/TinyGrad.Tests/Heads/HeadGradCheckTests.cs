@@ -2,10 +2,12 @@ namespace TinyGrad.Tests.Heads;
 
 using TinyGrad;
 using TinyGrad.NN.Heads;
+using TinyGrad.Backends;
+using TinyGrad.Tests.Backends;
 
 // Finite differences on the fused ops: every head, both outputs (NLL and the full log-probability matrix),
 // with respect to the hidden states and every parameter at once, with chunks smaller than the batch.
-public class HeadGradCheckTests
+public abstract class HeadGradCheckTests(Device device) : OnDevice(device)
 {
     private const int N = 5, D = 3, V = 6, K = 2, E = 3;
 
@@ -26,7 +28,7 @@ public class HeadGradCheckTests
         return (head, [hidden, .. head.Parameters()], targets);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Kinds))]
     public void Fused_nll_passes_gradcheck(string kind)
     {
@@ -36,7 +38,7 @@ public class HeadGradCheckTests
         GradCheck.Assert(x => head.Nll(x[0], targets, Reduction.Sum), inputs, eps: 1e-2);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Kinds))]
     public void Fused_log_probs_pass_gradcheck(string kind)
     {
@@ -44,7 +46,7 @@ public class HeadGradCheckTests
         GradCheck.Assert(x => head.LogProbs(x[0]), inputs);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gradcheck_catches_a_sigsoftmax_backward_without_its_two_minus_sigma_factor()
     {
         // The negative control: the softmax's gradient p − onehot used for the sigsoftmax. The check must fail.
@@ -64,3 +66,9 @@ public class HeadGradCheckTests
         Assert.True(result.MaxError > 1e-2, result.Report);
     }
 }
+
+/// <summary>The suite on the CPU.</summary>
+public sealed class HeadGradCheckTestsCpu() : HeadGradCheckTests(Device.Cpu);
+
+/// <summary>The same suite on a CUDA GPU (skipped without one).</summary>
+public sealed class HeadGradCheckTestsCuda() : HeadGradCheckTests(Device.Cuda);

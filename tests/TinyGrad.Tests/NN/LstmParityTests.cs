@@ -3,6 +3,8 @@ namespace TinyGrad.Tests.NN;
 using TinyGrad;
 using TinyGrad.NN;
 using TinyGrad.Tests.Parity;
+using TinyGrad.Backends;
+using TinyGrad.Tests.Backends;
 
 public sealed class LstmWindow
 {
@@ -36,7 +38,7 @@ public sealed class LstmFile
 }
 
 // The LSTM against PyTorch (tests/fixtures/make_lstm_fixtures.py): outputs and states to 1e-5, gradients to 1e-4.
-public class LstmParityTests
+public abstract class LstmParityTests(Device device) : OnDevice(device)
 {
     private const double ValueRtol = 1e-5, GradRtol = 1e-4, Atol = 1e-6;
     private static readonly Lazy<LstmFile> File = new(() => Fixtures.Load<LstmFile>("lstm.json"));
@@ -48,7 +50,7 @@ public class LstmParityTests
         return data;
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Cases))]
     public void Matches_pytorch(string name)
     {
@@ -92,3 +94,9 @@ public class LstmParityTests
         }
     }
 }
+
+/// <summary>The suite on the CPU.</summary>
+public sealed class LstmParityTestsCpu() : LstmParityTests(Device.Cpu);
+
+/// <summary>The same suite on a CUDA GPU (skipped without one).</summary>
+public sealed class LstmParityTestsCuda() : LstmParityTests(Device.Cuda);

@@ -2,10 +2,12 @@ namespace TinyGrad.Tests.NN;
 
 using TinyGrad;
 using TinyGrad.NN;
+using TinyGrad.Backends;
+using TinyGrad.Tests.Backends;
 
-public class LstmTests
+public abstract class LstmTests(Device device) : OnDevice(device)
 {
-    [Fact]
+    [SkippableFact]
     public void Gradient_check_passes_on_a_tiny_lstm()
     {
         var g = new Generator(3);
@@ -25,7 +27,7 @@ public class LstmTests
         Assert.True(result.Passed, result.Report);
     }
 
-    [Fact]
+    [SkippableFact]
     public void One_tape_node_per_layer()
     {
         Autograd.ClearTape();
@@ -36,7 +38,7 @@ public class LstmTests
         Autograd.ClearTape();
     }
 
-    [Fact]
+    [SkippableFact]
     public void Parameters_have_pytorch_names_shapes_and_init_bounds()
     {
         var lstm = new LSTM(10, [8, 3], new Generator(0));
@@ -49,7 +51,7 @@ public class LstmTests
         Assert.Equal(32 * 10 + 32 * 8 + 64 + 12 * 8 + 12 * 3 + 24, lstm.ParameterCount());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Wrong_shapes_name_the_op_and_shapes()
     {
         var lstm = new LSTM(4, 5, 1, new Generator(0));
@@ -61,7 +63,7 @@ public class LstmTests
         Assert.Contains("h0 [3, 5]", e2.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Weight_drop_draws_a_new_mask_each_forward_and_the_gradient_reaches_the_raw_weight()
     {
         var lstm = new LSTM(3, 4, 1, new Generator(0)) { WeightDropout = 0.5f };
@@ -80,3 +82,9 @@ public class LstmTests
         Autograd.ClearTape();
     }
 }
+
+/// <summary>The suite on the CPU.</summary>
+public sealed class LstmTestsCpu() : LstmTests(Device.Cpu);
+
+/// <summary>The same suite on a CUDA GPU (skipped without one).</summary>
+public sealed class LstmTestsCuda() : LstmTests(Device.Cuda);

@@ -1,12 +1,14 @@
 namespace TinyGrad.Tests.Ops;
 
 using TinyGrad;
+using TinyGrad.Backends;
+using TinyGrad.Tests.Backends;
 
 // Every differentiable op against central finite differences (GradCheck, default eps 1e-3 and tolerance 2e-3).
 // Inputs are small and seeded, and kept away from kinks and domain edges: log/sqrt/pow/division on inputs
 // bounded away from 0, relu away from 0, max with distinct values (no ties within the finite-difference step).
 // Negative controls show the checker catches a gradient off by 1 % or by the sign of one element.
-public class GradCheckTests
+public abstract class GradCheckTests(Device device) : OnDevice(device)
 {
     private sealed record Case(Func<Tensor[], Tensor> F, Func<Tensor[]> Inputs);
 
@@ -147,7 +149,7 @@ public class GradCheckTests
 
     public static TheoryData<string> OpNames => new(Cases.Keys);
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(OpNames))]
     public void Analytic_gradient_matches_finite_differences(string op)
     {
@@ -156,7 +158,7 @@ public class GradCheckTests
         Assert.True(result.Passed, $"gradcheck of '{op}' failed (max relative error {result.MaxError:E2}):\n{result.Report}");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Every_input_of_a_case_is_checked()
     {
         foreach (var (name, c) in Cases)
@@ -180,7 +182,7 @@ public class GradCheckTests
 
     private static Tensor[] ControlInputs() => Inputs(Randn(200, 3, 4), Randn(201, 3, 4));
 
-    [Fact]
+    [SkippableFact]
     public void Correct_custom_function_passes()
     {
         var result = GradCheck.Check(x => SquareTimes(x), ControlInputs());
@@ -189,7 +191,7 @@ public class GradCheckTests
         GradCheck.Assert(x => SquareTimes(x), ControlInputs());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gradient_off_by_one_percent_fails()
     {
         Func<Tensor[], Tensor> f = x => SquareTimes(x, (g, _) => g * 1.01f);
@@ -199,7 +201,7 @@ public class GradCheckTests
         Assert.Throws<InvalidOperationException>(() => GradCheck.Assert(f, ControlInputs()));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gradient_with_one_element_of_wrong_sign_fails()
     {
         // Flip the sign of element 5 only: a bug that touches one entry must not hide in the norm.
@@ -212,7 +214,7 @@ public class GradCheckTests
         Assert.Throws<InvalidOperationException>(() => GradCheck.Assert(f, ControlInputs()));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Check_restores_inputs_and_their_gradients()
     {
         var inputs = ControlInputs();
@@ -225,3 +227,9 @@ public class GradCheckTests
         Assert.Null(inputs[1].Grad);
     }
 }
+
+/// <summary>The suite on the CPU.</summary>
+public sealed class GradCheckTestsCpu() : GradCheckTests(Device.Cpu);
+
+/// <summary>The same suite on a CUDA GPU (skipped without one).</summary>
+public sealed class GradCheckTestsCuda() : GradCheckTests(Device.Cuda);

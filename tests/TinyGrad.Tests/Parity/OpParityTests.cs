@@ -1,12 +1,14 @@
 namespace TinyGrad.Tests.Parity;
 
 using TinyGrad;
+using TinyGrad.Backends;
+using TinyGrad.Tests.Backends;
 
 // Every op against PyTorch (fixtures/ops.json, made by tests/fixtures/make_fixtures.py): the forward values,
 // then the gradient of every input for L = Σ out ⊙ R with the fixture's upstream gradient R (y.Backward(R)).
 // The expected values are PyTorch's float64 results from the same float32 inputs, rounded to float32; the
 // generator checks that float32 PyTorch itself meets these tolerances, so a failure here is TinyGrad's.
-public class OpParityTests
+public abstract class OpParityTests(Device device) : OnDevice(device)
 {
     // Values: 1e-5 relative (a few float32 ulps after a short chain of roundings). Gradients: 1e-4 relative,
     // since a backward chains more roundings (e.g. softmax's y ⊙ (dy − Σ dy·y)). The absolute 1e-6 only
@@ -16,7 +18,7 @@ public class OpParityTests
     public static TheoryData<string> CaseNames => new(Fixtures.Ops.Cases.Select(c => c.Name));
 
     // One runner per op family in the fixture; each returns the op's outputs (several only for split/chunk).
-    private static readonly Dictionary<string, Func<OpCase, Tensor[], Tensor[]>> Runners = new()
+    internal static readonly Dictionary<string, Func<OpCase, Tensor[], Tensor[]>> Runners = new()
     {
         ["add"] = (_, x) => [x[0] + x[1]],
         ["sub"] = (_, x) => [x[0] - x[1]],
@@ -71,7 +73,7 @@ public class OpParityTests
         var r => throw new ArgumentException($"case '{c.Name}': unknown reduction '{r}'"),
     };
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(CaseNames))]
     public void Forward_and_backward_match_pytorch(string name)
     {
@@ -106,7 +108,7 @@ public class OpParityTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Fixture_has_a_runner_for_every_op_and_covers_every_family()
     {
         var ops = Fixtures.Ops.Cases.Select(c => c.Op).ToHashSet();
@@ -116,7 +118,7 @@ public class OpParityTests
         Assert.Equal(names.Count, names.Distinct().Count());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Looser_tolerances_are_rare_and_explained()
     {
         foreach (var c in Fixtures.Ops.Cases.Where(c => c.GradRtol is not null))
@@ -127,3 +129,9 @@ public class OpParityTests
         Assert.True(Fixtures.Ops.Cases.Count(c => c.GradRtol is not null) <= 2);
     }
 }
+
+/// <summary>The suite on the CPU.</summary>
+public sealed class OpParityTestsCpu() : OpParityTests(Device.Cpu);
+
+/// <summary>The same suite on a CUDA GPU (skipped without one).</summary>
+public sealed class OpParityTestsCuda() : OpParityTests(Device.Cuda);

@@ -2,11 +2,13 @@ namespace TinyGrad.Tests.Parity;
 
 using TinyGrad;
 using TinyGrad.Optim;
+using TinyGrad.Backends;
+using TinyGrad.Tests.Backends;
 
 // Optimizer trajectories against float32 PyTorch (fixtures/optim.json, made by tests/fixtures/make_fixtures.py):
 // two parameters, five steps, each with a stored gradient assigned to Grad before Step(); the parameters
 // (and ASGD's running average) are compared after every step. Also clip_grad_norm_.
-public class OptimizerParityTests
+public abstract class OptimizerParityTests(Device device) : OnDevice(device)
 {
     // Values: 1e-5 relative, as for the ops. Both sides run the same float32 update, but the order of a few
     // roundings differs (PyTorch folds bias corrections in double; TinyGrad's ASGD merges decay and weight
@@ -40,7 +42,7 @@ public class OptimizerParityTests
         };
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(CaseNames))]
     public void Trajectory_matches_pytorch(string name)
     {
@@ -68,7 +70,7 @@ public class OptimizerParityTests
         }
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(ClipNames))]
     public void ClipGradNorm_matches_pytorch(string name)
     {
@@ -81,7 +83,7 @@ public class OptimizerParityTests
             Fixtures.AssertClose(name, $"clipped gradient {i}", c.Clipped[i], ps[i].Grad!, Rtol, Atol);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Fixture_covers_every_optimizer_and_both_clip_regimes()
     {
         var kinds = Fixtures.Optim.Cases.Select(c => c.Kind).ToHashSet();
@@ -90,3 +92,9 @@ public class OptimizerParityTests
         Assert.Contains(Fixtures.Optim.Clip, c => c.MaxNorm[0] > c.TotalNorm[0]);
     }
 }
+
+/// <summary>The suite on the CPU.</summary>
+public sealed class OptimizerParityTestsCpu() : OptimizerParityTests(Device.Cpu);
+
+/// <summary>The same suite on a CUDA GPU (skipped without one).</summary>
+public sealed class OptimizerParityTestsCuda() : OptimizerParityTests(Device.Cuda);

@@ -1,0 +1,19 @@
+namespace TinyGrad.Backends.Cuda;
+
+// The device-side gradient clipping members (IBackend.Device.cs), in optim.cu.
+public sealed partial class CudaBackend
+{
+    /// <inheritdoc/>
+    public void AddSumOfSquares(Storage x, int n, Storage total)
+    {
+        Enter();
+        Launch(KernelNames.SumOfSquares, Grid(n), P(x), n, P(total));
+    }
+
+    /// <inheritdoc/>
+    public void ClipCoefficient(Storage sumOfSquares, float maxNorm, Storage result)
+    {
+        Enter();
+        Launch(KernelNames.ClipCoefficient, 1, P(sumOfSquares), maxNorm, P(result));
+    }
+}
