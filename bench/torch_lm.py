@@ -52,8 +52,10 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args()
-    reexec_with_openmp_blas(args.threads)
+    if args.device == "cpu":
+        reexec_with_openmp_blas(args.threads)
 
     import torch
     import torch.nn as nn
@@ -76,6 +78,8 @@ def main():
         prior = nn.Linear(nhidlast, k, bias=False)
         latent = nn.Linear(nhidlast, k * e)
         modules.extend([prior, latent])
+    dev = torch.device(args.device)
+    modules.to(dev)
     params = list(modules.parameters())
     opt = torch.optim.SGD(params, lr=1.0)
 
@@ -99,8 +103,8 @@ def main():
 
     def step():
         nonlocal state
-        x = torch.randint(v, (T, B))
-        t = torch.randint(v, (T * B,))
+        x = torch.randint(v, (T, B), device=dev)
+        t = torch.randint(v, (T * B,), device=dev)
         out, new_state = encoder(x), []
         for rnn, s in zip(rnns, state):
             out, s = rnn(out, s)
@@ -112,14 +116,21 @@ def main():
         nn.utils.clip_grad_norm_(params, 0.25)
         opt.step()
 
+    def sync():
+        if args.device == "cuda":
+            torch.cuda.synchronize()
+
     for _ in range(args.warmup):
         step()
+    sync()
     t0 = time.perf_counter()
     for _ in range(args.steps):
         step()
+    sync()
     seconds = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"lm head={args.head} emsize={e} nhid={args.nhid} vocab={v} threads={args.threads} "
+    where = " device=cuda" if args.device == "cuda" else ""
+    print(f"lm head={args.head} emsize={e} nhid={args.nhid} vocab={v} threads={args.threads}{where} "
           f"tokens_per_second={T * B * args.steps / seconds:.1f} peak_mb={peak_mb:.0f}", flush=True)
 
 

@@ -31,6 +31,7 @@ public static class LmBench
         int emsize = 200, nhid = 200, nlayers = 2, vocab = 10_000, batch = 20, bptt = 35, threads = 1, steps = 20, warmup = 3;
         bool profile = false;
         int? chunkRows = null;
+        string device = "cpu";
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -58,16 +59,21 @@ public static class LmBench
                     case "--warmup": warmup = NextInt(); break;
                     case "--profile": profile = true; break;
                     case "--chunk-rows": chunkRows = NextInt(); break;
+                    case "--device": device = Next(); break;
                     default:
-                        throw new ArgumentException($"lm: unknown option '{args[i]}' (use --head, --experts, --emsize, --nhid, --nlayers, --vocab, --batch-size, --bptt, --threads, --steps, --warmup, --chunk-rows, --profile)");
+                        throw new ArgumentException($"lm: unknown option '{args[i]}' (use --head, --experts, --emsize, --nhid, --nlayers, --vocab, --batch-size, --bptt, --threads, --steps, --warmup, --chunk-rows, --device, --profile)");
                 }
             }
+            if (device is not ("cpu" or "cuda"))
+                throw new ArgumentException($"lm: --device must be cpu or cuda, got '{device}'");
+            if (device == "cuda" && !TinyGrad.Backends.Cuda.CudaBackend.IsAvailable)
+                throw new ArgumentException($"lm: --device cuda: {TinyGrad.Backends.Cuda.CudaBackend.UnavailableReason}");
             bool mixture = head is "mos" or "moss";
             var config = new WordLMConfig(vocab, emsize, nhid, nlayers, head, experts ?? (mixture ? 15 : 1));
             CpuThreads.Count = threads;
-            var result = Measure(config, batch, bptt, steps, warmup, profile, chunkRows);
+            var result = Measure(config, batch, bptt, steps, warmup, profile, chunkRows, device == "cuda" ? TinyGrad.Backends.Device.Cuda : null);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"lm head={head} emsize={emsize} nhid={nhid} vocab={vocab} threads={threads} tokens_per_second={result.TokensPerSecond:F1} peak_mb={PeakResidentMegabytes():F0}"));
+                $"lm head={head} emsize={emsize} nhid={nhid} vocab={vocab} threads={threads}{(device == "cuda" ? " device=cuda" : "")} tokens_per_second={result.TokensPerSecond:F1} peak_mb={PeakResidentMegabytes():F0}"));
             if (profile) Console.WriteLine(result.Profile);
             return 0;
         }
@@ -78,10 +84,12 @@ public static class LmBench
         }
     }
 
-    private static (double TokensPerSecond, string Profile) Measure(WordLMConfig config, int batch, int bptt, int steps, int warmup, bool profile, int? chunkRows)
+    private static (double TokensPerSecond, string Profile) Measure(WordLMConfig config, int batch, int bptt, int steps, int warmup, bool profile, int? chunkRows,
+        TinyGrad.Backends.Device? gpu)
     {
         var generator = new Generator(1);
         var model = new WordLM(config, generator);
+        if (gpu is not null) model.To(gpu); // before the optimizer, which keeps the parameter tensors
         if (chunkRows is int rows)
         {
             if (model.Head is not TinyGrad.NN.Heads.MixtureHead mixture)
@@ -101,15 +109,22 @@ public static class LmBench
         LstmState[]? state = null;
         void Step()
         {
-            var (loss, nll, next) = model.TrainingLoss(NextIds(), NextIds(), bptt, batch, state);
+            var (loss, _, next) = model.TrainingLoss(NextIds(), NextIds(), bptt, batch, state);
             state = next;
             optimizer.ZeroGrad();
             loss.Backward();
-            ClipGrad.ClipGradNorm(parameters, 0.25f);
+            // On the GPU the clipping stays on the device (no host round trip per step, as the trainer does).
+            if (gpu is null) ClipGrad.ClipGradNorm(parameters, 0.25f);
+            else ClipGrad.ClipGradNormOnDevice(parameters, 0.25f);
             optimizer.Step();
-            _ = nll;
+        }
+        // GPU work is asynchronous: wait for it before reading a clock.
+        void Sync()
+        {
+            if (gpu is not null) TinyGrad.Backends.Cuda.CudaBackend.Instance.Synchronize();
         }
         for (int i = 0; i < warmup; i++) Step();
+        Sync();
         Profiler.Reset();
         Profiler.Enabled = profile;
         TimeSpan gcBefore = GC.GetTotalPauseDuration();
@@ -117,6 +132,7 @@ public static class LmBench
         long allocated = GC.GetTotalAllocatedBytes();
         long t0 = Stopwatch.GetTimestamp();
         for (int i = 0; i < steps; i++) Step();
+        Sync();
         double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         Profiler.Enabled = false;
         double gcSeconds = (GC.GetTotalPauseDuration() - gcBefore).TotalSeconds;
