@@ -17,6 +17,7 @@ public static class Program
     {
         ["gemm"] = GemmQuick.Run,
         ["lstm"] = LstmQuick.Run,
+        ["fuzz"] = FuzzQuick.Run,
     };
 
     /// <summary>Dispatches to a quick-mode verb or to BenchmarkDotNet.</summary>
