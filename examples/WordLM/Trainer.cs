@@ -126,8 +126,10 @@ public static class Trainer
                 float norm = o.Clip > 0 ? ClipGrad.ClipGradNorm(parameters, o.Clip) : 0f;
                 if (!float.IsFinite(value) || !float.IsFinite(norm))
                 {
+                    progress.EndLine(); // the message starts a line of its own, not the end of the progress line
+                    // Only a model saved at an earlier epoch (this run's or the resumed run's) is a "last good model".
                     throw new TrainingDivergedException($"{o.Head}: training diverged at step {step + 1} (loss {value}, gradient norm {norm}); " +
-                                                        $"try a lower learning rate than --lr {lr}{(o.Save is null ? "" : $"; the last good model stays in {o.Save}")}");
+                                                        $"try a lower learning rate than --lr {lr}{(o.Save is null || best is null ? "" : $"; the last good model stays in {o.Save}")}");
                 }
                 if (o.VariableBptt) active.LearningRate = lr * len / o.Bptt;
                 active.Step();
