@@ -205,72 +205,72 @@ internal static class SafeTensorsFuzz
         switch (family)
         {
             case "offset-swap":
-            {
-                // Two tensors trade data_offsets: equal-sized spans make a valid file (with the data swapped).
-                var a = Pick(root, rng, out _);
-                var b = Pick(root, rng, out _);
-                (a["data_offsets"], b["data_offsets"]) = (b["data_offsets"]!.DeepClone(), a["data_offsets"]!.DeepClone());
-                break;
-            }
-            case "overlapping-offsets":
-            {
-                var entry = Pick(root, rng, out _);
-                var o = Offsets(entry);
-                long shift = (rng.NextInt(2) == 0 ? -1 : 1) * (4 * (1 + rng.NextInt(8)));
-                entry["data_offsets"] = rng.NextInt(3) switch
                 {
-                    0 => new JsonArray(o[0] + shift, o[1] + shift),   // slide: overlaps a neighbour or leaves a gap
-                    1 => new JsonArray(o[0], o[1] + shift),           // stretch or shrink the end
-                    _ => new JsonArray(o[1], o[0]),                   // reversed
-                };
-                break;
-            }
+                    // Two tensors trade data_offsets: equal-sized spans make a valid file (with the data swapped).
+                    var a = Pick(root, rng, out _);
+                    var b = Pick(root, rng, out _);
+                    (a["data_offsets"], b["data_offsets"]) = (b["data_offsets"]!.DeepClone(), a["data_offsets"]!.DeepClone());
+                    break;
+                }
+            case "overlapping-offsets":
+                {
+                    var entry = Pick(root, rng, out _);
+                    var o = Offsets(entry);
+                    long shift = (rng.NextInt(2) == 0 ? -1 : 1) * (4 * (1 + rng.NextInt(8)));
+                    entry["data_offsets"] = rng.NextInt(3) switch
+                    {
+                        0 => new JsonArray(o[0] + shift, o[1] + shift),   // slide: overlaps a neighbour or leaves a gap
+                        1 => new JsonArray(o[0], o[1] + shift),           // stretch or shrink the end
+                        _ => new JsonArray(o[1], o[0]),                   // reversed
+                    };
+                    break;
+                }
             case "huge-shape":
-            {
-                var entry = Pick(root, rng, out _);
-                int[][] shapes =
-                [
-                    [int.MaxValue, int.MaxValue], [65536, 65536, 65536, 65536], [1 << 30, 4], [0, int.MaxValue, int.MaxValue, int.MaxValue],
+                {
+                    var entry = Pick(root, rng, out _);
+                    int[][] shapes =
+                    [
+                        [int.MaxValue, int.MaxValue], [65536, 65536, 65536, 65536], [1 << 30, 4], [0, int.MaxValue, int.MaxValue, int.MaxValue],
                     [int.MaxValue], [46341, 46341], [3, 3, 3, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
                 ];
-                entry["shape"] = new JsonArray(shapes[rng.NextInt(shapes.Length)].Select(d => (JsonNode?)JsonValue.Create(d)).ToArray());
-                break;
-            }
+                    entry["shape"] = new JsonArray(shapes[rng.NextInt(shapes.Length)].Select(d => (JsonNode?)JsonValue.Create(d)).ToArray());
+                    break;
+                }
             case "shape-edit":
-            {
-                var entry = Pick(root, rng, out _);
-                JsonNode?[] odd = [-1, 0, 1, 2, 1.5, "2", null, true, 1e30, long.MaxValue, (ulong)ulong.MaxValue, new JsonArray(), new JsonObject()];
-                var shape = entry["shape"] as JsonArray;
-                if (shape is null || shape.Count == 0 || rng.NextInt(4) == 0)
-                    entry["shape"] = rng.NextInt(2) == 0 ? odd[rng.NextInt(odd.Length)]?.DeepClone() : new JsonArray();
-                else
-                    shape[rng.NextInt(shape.Count)] = odd[rng.NextInt(odd.Length)]?.DeepClone();
-                break;
-            }
+                {
+                    var entry = Pick(root, rng, out _);
+                    JsonNode?[] odd = [-1, 0, 1, 2, 1.5, "2", null, true, 1e30, long.MaxValue, (ulong)ulong.MaxValue, new JsonArray(), new JsonObject()];
+                    var shape = entry["shape"] as JsonArray;
+                    if (shape is null || shape.Count == 0 || rng.NextInt(4) == 0)
+                        entry["shape"] = rng.NextInt(2) == 0 ? odd[rng.NextInt(odd.Length)]?.DeepClone() : new JsonArray();
+                    else
+                        shape[rng.NextInt(shape.Count)] = odd[rng.NextInt(odd.Length)]?.DeepClone();
+                    break;
+                }
             case "dtype-string":
-            {
-                var entry = Pick(root, rng, out _);
-                JsonNode?[] dtypes = ["F16", "BF16", "F64", "I32", "U8", "BOOL", "f32", "F32 ", " F32", "", "F3", "F32\u0000", 32, null, new JsonArray("F32")];
-                if (rng.NextInt(8) == 0) entry.Remove("dtype");
-                else entry["dtype"] = dtypes[rng.NextInt(dtypes.Length)]?.DeepClone();
-                break;
-            }
+                {
+                    var entry = Pick(root, rng, out _);
+                    JsonNode?[] dtypes = ["F16", "BF16", "F64", "I32", "U8", "BOOL", "f32", "F32 ", " F32", "", "F3", "F32\u0000", 32, null, new JsonArray("F32")];
+                    if (rng.NextInt(8) == 0) entry.Remove("dtype");
+                    else entry["dtype"] = dtypes[rng.NextInt(dtypes.Length)]?.DeepClone();
+                    break;
+                }
             case "metadata-kind":
-            {
-                JsonNode?[] values = [1, null, true, new JsonArray("a"), new JsonObject { ["k"] = 1 }, "", "x"];
-                if (rng.NextInt(2) == 0 && root["__metadata__"] is JsonObject meta && meta.Count > 0)
                 {
-                    string key = meta.Select(p => p.Key).ElementAt(rng.NextInt(meta.Count));
-                    meta[key] = values[rng.NextInt(values.Length)]?.DeepClone();
+                    JsonNode?[] values = [1, null, true, new JsonArray("a"), new JsonObject { ["k"] = 1 }, "", "x"];
+                    if (rng.NextInt(2) == 0 && root["__metadata__"] is JsonObject meta && meta.Count > 0)
+                    {
+                        string key = meta.Select(p => p.Key).ElementAt(rng.NextInt(meta.Count));
+                        meta[key] = values[rng.NextInt(values.Length)]?.DeepClone();
+                    }
+                    else
+                    {
+                        // The metadata itself of the wrong kind, or an entry that is not a tensor description.
+                        if (rng.NextInt(2) == 0) root["__metadata__"] = values[rng.NextInt(values.Length)]?.DeepClone();
+                        else root[TensorNames(root)[rng.NextInt(TensorNames(root).Count)]] = values[rng.NextInt(values.Length)]?.DeepClone();
+                    }
+                    break;
                 }
-                else
-                {
-                    // The metadata itself of the wrong kind, or an entry that is not a tensor description.
-                    if (rng.NextInt(2) == 0) root["__metadata__"] = values[rng.NextInt(values.Length)]?.DeepClone();
-                    else root[TensorNames(root)[rng.NextInt(TensorNames(root).Count)]] = values[rng.NextInt(values.Length)]?.DeepClone();
-                }
-                break;
-            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(family), family, "not a structural family");
         }
