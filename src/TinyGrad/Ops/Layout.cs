@@ -8,7 +8,14 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(shape);
         var target = (int[])shape.Clone();
-        if (target.Count(d => d == -1) > 1 || target.Any(d => d < -1))
+        int minusOnes = 0;
+        bool negative = false;
+        foreach (int d in target)
+        {
+            minusOnes += d == -1 ? 1 : 0;
+            negative |= d < -1;
+        }
+        if (minusOnes > 1 || negative)
             throw new ArgumentException($"reshape: shape {Shapes.Format(_shape)} cannot become {Shapes.Format(shape)} (sizes are ≥ 0, with at most one -1 to infer)");
         if (target.Length > Shapes.MaxRank)
             throw new ArgumentException($"reshape: shape {Shapes.Format(_shape)} cannot become {Shapes.Format(shape)}, which has rank {target.Length}; tensors have rank 0 to {Shapes.MaxRank}");
