@@ -18,6 +18,7 @@ public static class Program
         ["gemm"] = GemmQuick.Run,
         ["lstm"] = LstmQuick.Run,
         ["lm"] = LmBench.Run,
+        ["fuzz"] = FuzzQuick.Run,
     };
 
     /// <summary>Dispatches to a quick-mode verb or to BenchmarkDotNet.</summary>

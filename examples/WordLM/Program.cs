@@ -24,12 +24,22 @@ public static class Program
         root.Subcommands.Add(CompareCommand.Build());
         TrainCommand.AttachTo(root); // no verb: train with these options
 
-        var parse = root.Parse(args);
+        ParseResult parse;
+        try
+        {
+            parse = root.Parse(args);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A validator that reads a value which does not convert (e.g. --epochs many) makes System.CommandLine
+            // throw "Cannot parse argument ..." instead of reporting a parse error: the same one line, exit code 2.
+            Console.Error.WriteLine($"wordlm: {OneLine(e.Message)} (see --help)");
+            return 2;
+        }
         if (parse.Errors.Count > 0)
         {
             // One line, whatever the parser's message looks like (its list of allowed values spans several).
-            string message = string.Join(" ", parse.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
-            Console.Error.WriteLine($"wordlm: {message} (see --help)");
+            Console.Error.WriteLine($"wordlm: {OneLine(parse.Errors[0].Message)} (see --help)");
             return 2;
         }
         try
@@ -48,4 +58,6 @@ public static class Program
             return 1;
         }
     }
+
+    private static string OneLine(string message) => string.Join(" ", message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
 }

@@ -104,8 +104,10 @@ public static class Trainer
                 float value = values[2 * k], norm = p.Norm is null ? 0f : values[2 * k + 1];
                 if (!float.IsFinite(value) || !float.IsFinite(norm))
                 {
+                    progress.EndLine(); // the message starts a line of its own, not the end of the progress line
+                    // Only a model saved at an earlier epoch (this run's or the resumed run's) is a "last good model".
                     throw new TrainingDivergedException($"{o.Head}: training diverged at step {p.Step} (loss {value}, gradient norm {norm}); " +
-                                                        $"try a lower learning rate than --lr {p.Lr}{(o.Save is null ? "" : $"; the last good model stays in {o.Save}")}");
+                                                        $"try a lower learning rate than --lr {p.Lr}{(o.Save is null || best is null ? "" : $"; the last good model stays in {o.Save}")}");
                 }
                 trainNllSum += value * p.Len * o.BatchSize;
                 trainNllCount += (long)p.Len * o.BatchSize;

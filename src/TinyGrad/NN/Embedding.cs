@@ -56,6 +56,12 @@ public sealed class Embedding : Module
         shape = shape is null || shape.Length == 0 ? [ids.Length] : shape;
         if (Shapes.Numel(shape) != ids.Length)
             throw new ArgumentException($"embedding: {ids.Length} ids do not fill shape {Shapes.Format(shape)}");
+        if (table.Rank != 2) throw new ArgumentException($"embedding: the table must be [num, dim], got shape {Shapes.Format(table.ShapeRef)}");
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if ((uint)ids[i] >= (uint)table.ShapeRef[0])
+                throw new ArgumentOutOfRangeException(nameof(ids), $"embedding: id {ids[i]} at position {i} is out of range [0, {table.ShapeRef[0]}) for table {Shapes.Format(table.ShapeRef)}");
+        }
         return table.IndexSelect(ids).Reshape([.. shape, table.Size(1)]);
     }
 }

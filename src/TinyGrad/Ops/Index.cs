@@ -20,7 +20,7 @@ public sealed partial class Tensor
     /// </summary>
     public Tensor IndexSelect(int[] indices)
     {
-        if (Rank == 0) throw new ArgumentException("index_select: needs a tensor of rank ≥ 1, got a scalar");
+        if (Rank == 0) throw new ArgumentException("index_select: needs a tensor of rank ≥ 1, got a scalar (shape [])");
         CheckIndices("index_select", indices, _shape[0], _shape);
         int rowLength = Numel / Math.Max(1, _shape[0]);
         int[] shape = [indices.Length, .. _shape[1..]];
@@ -38,7 +38,7 @@ public sealed partial class Tensor
     /// </summary>
     public Tensor Gather(int[] indices)
     {
-        if (Rank == 0) throw new ArgumentException("gather: needs a tensor of rank ≥ 1, got a scalar");
+        if (Rank == 0) throw new ArgumentException("gather: needs a tensor of rank ≥ 1, got a scalar (shape [])");
         int cols = _shape[^1], rows = Numel / Math.Max(1, cols);
         ArgumentNullException.ThrowIfNull(indices);
         if (indices.Length != rows)

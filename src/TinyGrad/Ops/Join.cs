@@ -47,6 +47,9 @@ public sealed partial class Tensor
         foreach (var t in tensors)
             if (!Shapes.Equal(t._shape, tensors[0]._shape))
                 throw new ArgumentException($"stack: shapes {Shapes.Format(tensors[0]._shape)} and {Shapes.Format(t._shape)} differ");
+        int rank = tensors[0].Rank;
+        if (axis < -(rank + 1) || axis > rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), $"stack: axis {axis} is out of range for tensors of shape {Shapes.Format(tensors[0]._shape)}");
         return Cat([.. tensors.Select(t => t.Unsqueeze(axis))], axis);
     }
 

@@ -8,6 +8,17 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(shape);
         var target = (int[])shape.Clone();
+        int minusOnes = 0;
+        bool negative = false;
+        foreach (int d in target)
+        {
+            minusOnes += d == -1 ? 1 : 0;
+            negative |= d < -1;
+        }
+        if (minusOnes > 1 || negative)
+            throw new ArgumentException($"reshape: shape {Shapes.Format(_shape)} cannot become {Shapes.Format(shape)} (sizes are ≥ 0, with at most one -1 to infer)");
+        if (target.Length > Shapes.MaxRank)
+            throw new ArgumentException($"reshape: shape {Shapes.Format(_shape)} cannot become {Shapes.Format(shape)}, which has rank {target.Length}; tensors have rank 0 to {Shapes.MaxRank}");
         int infer = Array.IndexOf(target, -1);
         if (infer >= 0)
         {
@@ -32,6 +43,7 @@ public sealed partial class Tensor
     {
         int a = axis < 0 ? axis + Rank + 1 : axis;
         if (a < 0 || a > Rank) throw new ArgumentOutOfRangeException(nameof(axis), $"unsqueeze: axis {axis} is out of range for shape {Shapes.Format(_shape)}");
+        if (Rank == Shapes.MaxRank) throw new ArgumentException($"unsqueeze: shape {Shapes.Format(_shape)} already has the largest rank, {Shapes.MaxRank}");
         return Reshape([.. _shape[..a], 1, .. _shape[a..]]);
     }
 

@@ -22,6 +22,9 @@ public sealed partial class Tensor
         SameDevice("matmul", a, b);
         if (a.Rank == 3 && b.Rank == 2 && !transposeA)
         {
+            // Checked here, before the fold, so the message shows the caller's shapes rather than the folded ones.
+            if (a._shape[2] != (transposeB ? b._shape[1] : b._shape[0]))
+                throw new ArgumentException($"matmul: shapes {Shapes.Format(a._shape)} and {Shapes.Format(b._shape)}{(transposeB ? "ᵀ" : "")}: inner dimensions differ ({a._shape[2]} vs {(transposeB ? b._shape[1] : b._shape[0])})");
             int batch = a._shape[0], rows = a._shape[1];
             var flat = MatMul(a.Reshape(batch * rows, a._shape[2]), b, false, transposeB);
             return flat.Reshape(batch, rows, flat._shape[1]);

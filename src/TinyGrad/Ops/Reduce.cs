@@ -26,7 +26,11 @@ public sealed partial class Tensor
     public Tensor Sum() => Reshape(Numel).Sum(0);
 
     /// <summary>Mean over one axis.</summary>
-    public Tensor Mean(int axis, bool keepdim = false) => Sum(axis, keepdim) * (1f / _shape[Shapes.Axis(axis, _shape, "mean")]);
+    public Tensor Mean(int axis, bool keepdim = false)
+    {
+        int a = Shapes.Axis(axis, _shape, "mean"); // before Sum, so that a bad axis is reported as mean's
+        return Sum(a, keepdim) * (1f / _shape[a]);
+    }
 
     /// <summary>Mean of all elements, as a rank-0 tensor.</summary>
     public Tensor Mean() => Sum() * (1f / Numel);

@@ -79,6 +79,10 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(logProbs);
         if (logProbs.Rank != 2)
             throw new ArgumentException($"nll_loss: log-probabilities must be [N, C], got shape {Shapes.Format(logProbs._shape)}");
+        ArgumentNullException.ThrowIfNull(targets);
+        if (targets.Length != logProbs._shape[0])
+            throw new ArgumentException($"nll_loss: {targets.Length} targets for log-probabilities of shape {Shapes.Format(logProbs._shape)}");
+        CheckIndices("nll_loss", targets, logProbs._shape[1], logProbs._shape);
         var picked = -logProbs.Gather(targets);
         return reduction == Reduction.Mean ? picked.Mean() : picked.Sum();
     }

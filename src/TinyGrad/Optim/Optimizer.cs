@@ -50,7 +50,7 @@ public abstract class Optimizer
         {
             var p = Parameters[i];
             if (p.Grad is not Tensor g) continue;
-            if (g.Device != p.Device || g.Numel != p.Numel)
+            if (g.Device != p.Device || !Shapes.Equal(g.ShapeRef, p.ShapeRef)) // same count is not enough: a transposed gradient would be applied silently
                 throw new InvalidOperationException($"{GetType().Name}: gradient {Shapes.Format(g.ShapeRef)} on {g.Device} does not fit parameter {i} {Shapes.Format(p.ShapeRef)} on {p.Device}");
             Update(i, p, g);
         }

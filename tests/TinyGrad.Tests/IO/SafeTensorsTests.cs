@@ -67,6 +67,9 @@ public sealed class SafeTensorsTests : IDisposable
         { "trailing data", WithHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8), "data section holds 8" },
         { "negative offsets", WithHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 4), "0 ≤ begin ≤ end" },
         { "metadata not string", WithHeader("{\"__metadata__\":{\"v\":1}}", 0), "not a string" },
+        // Found by the fuzz verb: valid JSON whose string escapes a lone surrogate used to escape as InvalidOperationException.
+        { "lone surrogate in metadata", WithHeader("{\"__metadata__\":{\"a\":\"\\ud800\"}}", 0), "not valid text" },
+        { "lone surrogate in a name", WithHeader("{\"\\udc00x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "not valid text" },
         { "duplicate", WithHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8), "twice" },
     };
 
@@ -79,37 +82,5 @@ public sealed class SafeTensorsTests : IDisposable
         var error = Assert.Throws<SafeTensorsException>(() => SafeTensors.Load(path));
         Assert.Contains(path, error.Message);
         Assert.Contains(problem, error.Message);
-    }
-
-    [Fact]
-    public void Seeded_mutations_never_escape_as_anything_but_SafeTensorsException()
-    {
-        var original = File.ReadAllBytes(SaveSample());
-        var rng = new Generator(11);
-        string path = PathOf("fuzz.safetensors");
-        int loaded = 0, rejected = 0;
-        for (int trial = 0; trial < 2000; trial++)
-        {
-            var bytes = (byte[])original.Clone();
-            switch (rng.NextInt(4))
-            {
-                case 0: bytes = bytes[..rng.NextInt(bytes.Length)]; break;                          // truncation
-                case 1: for (int f = 0; f < 1 + rng.NextInt(4); f++) bytes[rng.NextInt(bytes.Length)] ^= (byte)(1 << rng.NextInt(8)); break; // bit flips
-                case 2: BitConverter.GetBytes((ulong)rng.NextUInt64() >> rng.NextInt(64)).CopyTo(bytes, 0); break; // header-length lies
-                default: bytes[8 + rng.NextInt((int)BitConverter.ToUInt64(original) )] = (byte)"0123456789[]{},\":-"[rng.NextInt(18)]; break; // header edits
-            }
-            File.WriteAllBytes(path, bytes);
-            try
-            {
-                SafeTensors.Load(path);
-                loaded++;
-            }
-            catch (SafeTensorsException)
-            {
-                rejected++;
-            }
-        }
-        Assert.Equal(2000, loaded + rejected);
-        Assert.True(rejected > 1000, $"only {rejected} of 2000 mutations were rejected");
     }
 }
