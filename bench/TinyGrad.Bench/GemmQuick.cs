@@ -63,6 +63,7 @@ internal static class GemmQuick
     public static int Run(string[] args)
     {
         int threads = CpuThreads.Count;
+        var shapes = new List<GemmShape>();
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out int t) && t >= 1)
@@ -70,17 +71,23 @@ internal static class GemmQuick
                 threads = t;
                 i++;
             }
+            else if (args[i] == "--shape" && i + 1 < args.Length && ParseShape(args[i + 1]) is GemmShape shape)
+            {
+                shapes.Add(shape);
+                i++;
+            }
             else
             {
-                Console.Error.WriteLine($"usage: gemm [--threads N]   (unknown argument '{args[i]}')");
+                Console.Error.WriteLine($"usage: gemm [--threads N] [--shape M,K,N,TT ...]   (e.g. --shape 700,200,10000,NT; bad argument '{args[i]}')");
                 return 2;
             }
         }
+        if (shapes.Count == 0) shapes.AddRange(GemmShape.Standard);
         CpuThreads.Count = threads;
         bool haveBlas = OpenBlas.IsAvailable;
         OpenBlas.SetThreads(threads);
 
-        foreach (GemmShape shape in GemmShape.Standard)
+        foreach (GemmShape shape in shapes)
         {
             (double ours, double? theirs) = Measure(shape, haveBlas);
             string blas = theirs is double g ? F(g) : "NA";
@@ -89,6 +96,19 @@ internal static class GemmQuick
                 $"tinygrad_gflops={F(ours)} openblas_gflops={blas} ratio={ratio}");
         }
         return 0;
+    }
+
+    /// <summary>"M,K,N,TT" (TT one of NN, NT, TN, TT), or null.</summary>
+    private static GemmShape? ParseShape(string text)
+    {
+        var parts = text.Split(',');
+        if (parts.Length != 4 || parts[3].Length != 2 || parts[3].Any(c => c is not ('N' or 'T'))) return null;
+        var dims = new int[3];
+        for (int d = 0; d < 3; d++)
+        {
+            if (!int.TryParse(parts[d], NumberStyles.None, CultureInfo.InvariantCulture, out dims[d]) || dims[d] < 1) return null;
+        }
+        return new GemmShape(dims[0], dims[1], dims[2], parts[3][0] == 'T', parts[3][1] == 'T');
     }
 
     private static string F(double x) => x.ToString("0.0", CultureInfo.InvariantCulture);
