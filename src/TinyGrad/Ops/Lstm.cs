@@ -44,7 +44,7 @@ public sealed partial class Tensor
         var be = x.Backend;
         int rows = steps * batch, bh = batch * hidden, bg = batch * h4;
         // Input projections of all steps at once: gates [T·B, 4H] = X·W_ihᵀ (+ both biases).
-        var gates = Empty([steps, batch, h4], be);
+        var gates = Uninitialized([steps, batch, h4], be); // every buffer below is overwritten whole (GEMM β = 0, kernels, copies)
         be.Gemm(false, true, rows, h4, inputSize, 1f, x.Storage, 0, inputSize, 0, weightIh.Storage, 0, inputSize, 0,
             0f, gates.Storage, 0, h4, 0, 1);
         if (biasIh is not null)
@@ -53,8 +53,8 @@ public sealed partial class Tensor
             be.Binary(BinaryOp.Add, biasIh.Storage, [1], biasHh!.Storage, [1], bias.Storage, [h4]);
             be.Binary(BinaryOp.Add, gates.Storage, [h4, 1], bias.Storage, [0, 1], gates.Storage, [rows, h4]);
         }
-        var output = Empty([steps, batch, hidden], be);
-        var cells = Empty([steps, batch, hidden], be);
+        var output = Uninitialized([steps, batch, hidden], be);
+        var cells = Uninitialized([steps, batch, hidden], be);
         for (int t = 0; t < steps; t++)
         {
             // G_t += h_{t−1}·W_hhᵀ, accumulated straight into this step's slice of the gates.
@@ -64,8 +64,8 @@ public sealed partial class Tensor
             var (cPrev, cOff) = t == 0 ? (c0.Storage, 0) : (cells.Storage, (t - 1) * bh);
             be.LstmCellForward(gates.Storage, t * bg, cPrev, cOff, cells.Storage, t * bh, output.Storage, t * bh, batch, hidden);
         }
-        var hLast = Empty([batch, hidden], be);
-        var cLast = Empty([batch, hidden], be);
+        var hLast = Uninitialized([batch, hidden], be);
+        var cLast = Uninitialized([batch, hidden], be);
         be.CopyBlocks(output.Storage, (steps - 1) * bh, bh, hLast.Storage, 0, bh, bh, 1);
         be.CopyBlocks(cells.Storage, (steps - 1) * bh, bh, cLast.Storage, 0, bh, bh, 1);
 
@@ -75,8 +75,8 @@ public sealed partial class Tensor
             var (dOut, dhLast, dcLast) = (grads[0], grads[1], grads[2]);
             var dh = dhLast?.Clone() ?? Zeros([batch, hidden], x.Device);
             var dc = dcLast?.Clone() ?? Zeros([batch, hidden], x.Device);
-            var dhStep = Empty([batch, hidden], be);
-            var dGates = Empty([steps, batch, h4], be);
+            var dhStep = Uninitialized([batch, hidden], be);
+            var dGates = Uninitialized([steps, batch, h4], be);
             for (int t = steps - 1; t >= 0; t--)
             {
                 be.CopyBlocks(dh.Storage, 0, bh, dhStep.Storage, 0, bh, bh, 1);
@@ -90,7 +90,7 @@ public sealed partial class Tensor
             }
             if (x.RequiresGrad)
             {
-                var dx = Empty(x._shape, be);
+                var dx = Uninitialized(x._shape, be);
                 be.Gemm(false, false, rows, inputSize, h4, 1f, dGates.Storage, 0, h4, 0, weightIh.Storage, 0, inputSize, 0,
                     0f, dx.Storage, 0, inputSize, 0, 1);
                 x.AccumulateGrad(dx, owned: true);
@@ -99,7 +99,7 @@ public sealed partial class Tensor
             c0.AccumulateGrad(dc);
             if (weightIh.RequiresGrad)
             {
-                var dW = Empty(weightIh._shape, be);
+                var dW = Uninitialized(weightIh._shape, be);
                 be.Gemm(true, false, h4, inputSize, rows, 1f, dGates.Storage, 0, h4, 0, x.Storage, 0, inputSize, 0,
                     0f, dW.Storage, 0, inputSize, 0, 1);
                 weightIh.AccumulateGrad(dW, owned: true);
@@ -107,7 +107,7 @@ public sealed partial class Tensor
             if (weightHh.RequiresGrad)
             {
                 // Σ_t dG_tᵀ·h_{t−1}: steps 1…T−1 read h from the outputs in one GEMM, step 0 reads h0.
-                var dW = Empty(weightHh._shape, be);
+                var dW = Uninitialized(weightHh._shape, be);
                 if (steps > 1)
                     be.Gemm(true, false, h4, hidden, (steps - 1) * batch, 1f, dGates.Storage, bg, h4, 0, output.Storage, 0, hidden, 0,
                         0f, dW.Storage, 0, hidden, 0, 1);

@@ -31,7 +31,7 @@ public sealed partial class Tensor
         }
         var (m, n, k, batches) = MatMulDims(a, b, transposeA, transposeB);
         int[] shape = a.Rank == 3 ? [batches, m, n] : [m, n];
-        var c = Empty(shape, a.Backend);
+        var c = Uninitialized(shape, a.Backend); // the GEMM runs with β = 0: every element is written
         int lda = transposeA ? m : k, ldb = transposeB ? k : n;
         a.Backend.Gemm(transposeA, transposeB, m, n, k, 1f,
             a.Storage, 0, lda, (long)m * k, b.Storage, 0, ldb, (long)k * n, 0f, c.Storage, 0, n, (long)m * n, batches);

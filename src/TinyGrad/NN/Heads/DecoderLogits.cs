@@ -52,14 +52,14 @@ internal sealed class DecoderLogits
     {
         if (_x.RequiresGrad)
         {
-            _dx ??= Tensor.Zeros(_x.Shape, _x.Device);
+            _dx ??= Tensor.Uninitialized(_x.Shape, _be); // each chunk writes its rows with β = 0, and the chunks cover x
             _be.Gemm(false, false, rows, _in, _vocab, alpha, dz, 0, _vocab, 0, _weight.Storage, 0, _in, 0,
                 0f, _dx.Storage, firstRow * _in, _in, 0, 1);
         }
         if (_weight.RequiresGrad)
         {
             bool first = _dWeight is null;
-            _dWeight ??= Tensor.Empty(_weight.Shape, _be);
+            _dWeight ??= Tensor.Uninitialized(_weight.Shape, _be); // β = 0 on the first chunk
             _be.Gemm(true, false, _vocab, _in, rows, alpha, dz, 0, _vocab, 0, _x.Storage, firstRow * _in, _in, 0,
                 first ? 0f : 1f, _dWeight.Storage, 0, _in, 0, 1);
         }
