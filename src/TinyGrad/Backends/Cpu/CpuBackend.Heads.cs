@@ -122,39 +122,33 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// Sweeps 1 and 2 of a fused NLL row; only the first reads memory (the row, 40 KB at V = 10k, then sits in
-    /// L2): (1) z += b and the maximum m; (2) uⱼ = e^(wⱼ − m), summed into <paramref name="sum"/>, with uⱼ·w'ⱼ
-    /// stored. Returns the row's loss log Σu − (wₜ − m) (the same split as <see cref="HeadNll"/>) and w'ₜ.
+    /// L2): (1) the maximum m of z + b; (2) uⱼ = e^(wⱼ − m) with w from z + b, summed into <paramref name="sum"/>,
+    /// with uⱼ·w'ⱼ stored over z. Returns the row's loss log Σu − (wₜ − m) (the same split as <see cref="HeadNll"/>) and w'ₜ.
     /// </summary>
     private static float UnnormalizedGradientRow(Normalizer kind, Span<float> z, ReadOnlySpan<float> b, int target, out float sum, out float dwt)
     {
         int n = z.Length, j;
         var vmax = Vector256.Create(float.NegativeInfinity);
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref float br = ref MemoryMarshal.GetReference(b);
         for (j = 0; j <= n - Lanes; j += Lanes)
-        {
-            var v = Vector256.Create(z.Slice(j, Lanes)) + Vector256.Create(b.Slice(j, Lanes));
-            v.CopyTo(z.Slice(j, Lanes));
-            vmax = Vector256.Max(vmax, v);
-        }
+            vmax = Vector256.Max(vmax, Vector256.LoadUnsafe(ref zr, (nuint)j) + Vector256.LoadUnsafe(ref br, (nuint)j));
         float zmax = MaxOfLanes(vmax);
-        for (; j < n; j++)
-        {
-            z[j] += b[j];
-            zmax = MathF.Max(zmax, z[j]);
-        }
+        for (int i = j; i < n; i++) zmax = MathF.Max(zmax, z[i] + b[i]);
         float m = float.IsFinite(zmax) ? W(kind, zmax) : 0f;
-        float zt = z[target];
+        float zt = z[target] + b[target];
 
         var vm = Vector256.Create(m);
         var one = Vector256<float>.One;
         var acc = Vector256<float>.Zero;
         for (j = 0; j <= n - Lanes; j += Lanes)
         {
-            var zv = Vector256.Create(z.Slice(j, Lanes));
+            var zv = Vector256.LoadUnsafe(ref zr, (nuint)j) + Vector256.LoadUnsafe(ref br, (nuint)j);
             if (kind == Normalizer.Softmax)
             {
                 var u = Vector256.Exp(zv - vm);
                 acc += u;
-                u.CopyTo(z.Slice(j, Lanes));
+                u.StoreUnsafe(ref zr, (nuint)j);
             }
             else
             {
@@ -163,13 +157,13 @@ public sealed partial class CpuBackend
                 var u = Vector256.Exp(zv + Vector256.Min(zv, Vector256<float>.Zero) - vm) * inv;
                 var dw = one + Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(zv, Vector256<float>.Zero), t, one) * inv;
                 acc += u;
-                (u * dw).CopyTo(z.Slice(j, Lanes));
+                (u * dw).StoreUnsafe(ref zr, (nuint)j);
             }
         }
         sum = Vector256.Sum(acc);
         for (; j < n; j++)
         {
-            float u = P(kind, z[j], m, 0f, out float dw);
+            float u = P(kind, z[j] + b[j], m, 0f, out float dw);
             sum += u;
             z[j] = u * dw;
         }
