@@ -14,7 +14,7 @@ public sealed partial class CpuBackend
         float[] gs = Data(gates), cp = Data(cPrev), cs = Data(c), hs = Data(h);
         int h4 = 4 * hidden;
         int lanes = Vector256<float>.Count;
-        for (int b = 0; b < batch; b++)
+        ForBatchRows(batch, hidden, b =>
         {
             int a = gatesOffset + b * h4, cb = cOffset + b * hidden, pb = cPrevOffset + b * hidden, hb = hOffset + b * hidden;
             int j = 0;
@@ -47,7 +47,7 @@ public sealed partial class CpuBackend
                 cs[cb + j] = f * cp[pb + j] + i * g;
                 hs[hb + j] = o * MathF.Tanh(cs[cb + j]);
             }
-        }
+        });
     }
 
     private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
@@ -59,9 +59,9 @@ public sealed partial class CpuBackend
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.LstmCell);
         float[] gs = Data(gates), cp = Data(cPrev), cs = Data(c), dhs = Data(dh), dcs = Data(dc), dgs = Data(dGates);
         int h4 = 4 * hidden;
-        var tanhC = new float[hidden];
-        for (int b = 0; b < batch; b++)
+        ForBatchRows(batch, hidden, b =>
         {
+            Span<float> tanhC = hidden <= 1024 ? stackalloc float[hidden] : new float[hidden];
             int a = gatesOffset + b * h4, d = dGatesOffset + b * h4, r = b * hidden;
             CpuMath.Tanh(cs.AsSpan(cOffset + r, hidden), tanhC);
             var one = Vector<float>.One;
@@ -73,7 +73,7 @@ public sealed partial class CpuBackend
                 var f = new Vector<float>(gs, a + hidden + j);
                 var g = new Vector<float>(gs, a + 2 * hidden + j);
                 var o = new Vector<float>(gs, a + 3 * hidden + j);
-                var tc = new Vector<float>(tanhC, j);
+                var tc = new Vector<float>(tanhC.Slice(j));
                 var dhv = new Vector<float>(dhs, dhOffset + r + j);
                 var dct = new Vector<float>(dcs, r + j) + dhv * o * (one - tc * tc);
                 (dct * g * i * (one - i)).CopyTo(dgs, d + j);
@@ -94,6 +94,6 @@ public sealed partial class CpuBackend
                 dgs[d + 3 * hidden + j] = dhv * tc * o * (1f - o);
                 dcs[r + j] = dct * f;
             }
-        }
+        });
     }
 }
