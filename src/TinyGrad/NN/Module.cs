@@ -95,7 +95,7 @@ public abstract class Module
     /// <summary>
     /// Moves every parameter to <paramref name="device"/> (PyTorch's module.to): each parameter slot here and in every
     /// submodule gets a copy on the device, so optimizers created afterwards see device tensors. A tensor registered in
-    /// several places (a tied weight) is copied once and stays shared. Gradients are dropped; tensors elsewhere that
+    /// several places (a tied weight) is copied once and stays shared. Moved parameters start without a gradient (one already on the device keeps its tensor and gradient); tensors elsewhere that
     /// still reference the old parameters (an optimizer made before) keep the old copies. Returns this module.
     /// </summary>
     public Module To(Backends.Device device)

@@ -119,8 +119,10 @@ public sealed partial class Tensor
             {
                 var db = Empty([h4], be);
                 be.Reduce(ReduceOp.Sum, dGates.Storage, db.Storage, 1, rows, h4);
-                biasIh.AccumulateGrad(db, owned: true); // the first may keep db; the second copies it
-                biasHh!.AccumulateGrad(db);
+                // db goes to both biases: hand it over (no copy) only when the other one will not take it too,
+                // or a later in-place add into one gradient would change the other.
+                biasIh.AccumulateGrad(db, owned: !biasHh!.RequiresGrad);
+                biasHh.AccumulateGrad(db, owned: !biasIh.RequiresGrad);
             }
         });
         return (output, hLast, cLast);

@@ -47,6 +47,32 @@ public class TapeTests
     }
 
     [Fact]
+    public void An_lstm_bias_gradient_handed_to_a_leaf_is_not_shared_with_a_non_leaf_bias()
+    {
+        // Regression (review): bias_ih a leaf, bias_hh computed from another leaf. Both receive the same db; if
+        // bias_ih kept db as its own gradient while bias_hh passed the same buffer upstream, a later in-place add
+        // into bias_ih's gradient (from `extra`) leaked into src's gradient.
+        const int h = 3;
+        float[] SrcGrad(bool nonLeaf)
+        {
+            var g = new Generator(4);
+            var x = Tensor.Randn([2, 2, 2], g);
+            var h0 = Tensor.Zeros(2, h);
+            var c0 = Tensor.Zeros(2, h);
+            var wih = Tensor.Randn([4 * h, 2], g);
+            var whh = Tensor.Randn([4 * h, h], g);
+            var bIh = Tensor.Randn([4 * h], g).RequireGrad();
+            var src = Tensor.Randn([4 * h], g).RequireGrad();
+            var bHh = nonLeaf ? src * 1f : src;
+            var extra = bIh * 3f;
+            var (o, _, _) = Tensor.LstmLayer(x, h0, c0, wih, whh, bIh, bHh);
+            (o.Sum() + extra.Sum()).Backward();
+            return src.Grad!.ToArray();
+        }
+        Assert.Equal(SrcGrad(nonLeaf: false), SrcGrad(nonLeaf: true));
+    }
+
+    [Fact]
     public void A_tensor_used_twice_gets_both_contributions()
     {
         var x = Param([2f], 1);

@@ -57,21 +57,22 @@ public sealed partial class CpuBackend : IBackend
     {
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Elementwise);
         float[] s = Data(src), d = Data(dst);
-        void Block(int i)
-        {
-            var from = s.AsSpan(srcOffset + i * srcStride, blockLength);
-            var to = d.AsSpan(dstOffset + i * dstStride, blockLength);
-            if (accumulate) TensorPrimitives.Add(to, from, to);
-            else from.CopyTo(to);
-        }
         // Many small blocks (the LSTM's per-step slices) run inline; a large copy (a bias broadcast over a
         // mixture chunk's logits) is split over the pool. Blocks never overlap in dst, so any order is the same.
-        if ((long)blocks * blockLength < 2 * ChunkLength || blocks == 1)
+        if ((long)blocks * blockLength >= 2 * ChunkLength && blocks > 1)
         {
-            for (int i = 0; i < blocks; i++) Block(i);
+            ForRows(blocks, blockLength, i => CopyBlock(s, srcOffset + i * srcStride, d, dstOffset + i * dstStride, blockLength, accumulate));
             return;
         }
-        ForRows(blocks, blockLength, Block);
+        for (int i = 0; i < blocks; i++) CopyBlock(s, srcOffset + i * srcStride, d, dstOffset + i * dstStride, blockLength, accumulate);
+    }
+
+    private static void CopyBlock(float[] s, int from, float[] d, int to, int length, bool accumulate)
+    {
+        var source = s.AsSpan(from, length);
+        var target = d.AsSpan(to, length);
+        if (accumulate) TensorPrimitives.Add(target, source, target);
+        else source.CopyTo(target);
     }
 
     /// <inheritdoc/>
