@@ -32,6 +32,11 @@ if ! "$python" -c "import torch" 2>/dev/null; then
   exit 2
 fi
 
+if [[ ! -d /usr/lib/x86_64-linux-gnu/openblas-openmp ]]; then
+  echo "compare.sh: warning: libopenblas0-openmp is not installed, so PyTorch keeps the pthread OpenBLAS, whose threads" \
+       "torch.set_num_threads does not control (FIELD-NOTES); its figures are not comparable. apt-get install libopenblas0-openmp" >&2
+fi
+
 dotnet build -c Release bench/TinyGrad.Bench -v quiet -nologo >/dev/null
 bench=(dotnet bench/TinyGrad.Bench/bin/Release/net10.0/TinyGrad.Bench.dll lm)
 
