@@ -242,7 +242,9 @@ public sealed partial class Tensor
     /// <remarks>
     /// A leaf's existing gradient is added to in place (as PyTorch accumulates into <c>.grad</c>): a reference to
     /// <see cref="Grad"/> taken before a backward pass sees the sum. <paramref name="owned"/> says that the caller
-    /// hands over a fresh buffer that nothing else references, so a leaf may keep it instead of a copy.
+    /// hands over a fresh buffer that nothing else references, so a leaf may keep it instead of a copy. The rule that
+    /// keeps this safe: a buffer passed as owned is never passed to any other AccumulateGrad call (an LSTM's bias
+    /// gradient, which goes to two tensors, broke it once; see TapeTests).
     /// </remarks>
     internal void AccumulateGrad(Tensor g, bool owned = false)
     {
