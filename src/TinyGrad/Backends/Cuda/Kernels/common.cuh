@@ -21,60 +21,34 @@ __device__ __forceinline__ float tg_softplus(float x) { return fmaxf(x, 0.f) + l
 __device__ __forceinline__ float tg_sigmoid(float x) { return 1.f / (1.f + expf(-x)); }
 
 // Block-wide reductions over blockDim.x (a multiple of 32, at most 1024) threads. Every thread gets the result.
-// The leading __syncthreads lets a block call them back to back with the same shared scratch.
-__device__ float tg_block_sum(float v)
+// The leading __syncthreads lets a block call them back to back with the same shared scratch. One skeleton (warp
+// shuffles, then one warp over the per-warp partials); the three reductions differ only in type, operator and the
+// identity that pads the last warp.
+struct tg_add_op { template <typename T> __device__ __forceinline__ T operator()(T a, T b) const { return a + b; } };
+struct tg_max_op { __device__ __forceinline__ float operator()(float a, float b) const { return tg_max(a, b); } };
+
+template <typename T, typename Op>
+__device__ __forceinline__ T tg_block_reduce(T v, Op op, T identity)
 {
-    __shared__ float scratch[32];
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+    __shared__ T scratch[32];
+    for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_down_sync(0xffffffffu, v, o));
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
     __syncthreads();
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
     if (warp == 0)
     {
-        v = lane < warps ? scratch[lane] : 0.f;
-        for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+        v = lane < warps ? scratch[lane] : identity;
+        for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_down_sync(0xffffffffu, v, o));
         if (lane == 0) scratch[0] = v;
     }
     __syncthreads();
     return scratch[0];
 }
 
-__device__ double tg_block_sum_double(double v)
-{
-    __shared__ double scratch[32];
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
-    __syncthreads();
-    if (lane == 0) scratch[warp] = v;
-    __syncthreads();
-    if (warp == 0)
-    {
-        v = lane < warps ? scratch[lane] : 0.0;
-        for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-        if (lane == 0) scratch[0] = v;
-    }
-    __syncthreads();
-    return scratch[0];
-}
-
-__device__ float tg_block_max(float v)
-{
-    __shared__ float scratch[32];
-    for (int o = 16; o > 0; o >>= 1) v = tg_max(v, __shfl_down_sync(0xffffffffu, v, o));
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
-    __syncthreads();
-    if (lane == 0) scratch[warp] = v;
-    __syncthreads();
-    if (warp == 0)
-    {
-        v = lane < warps ? scratch[lane] : TG_NEG_INF;
-        for (int o = 16; o > 0; o >>= 1) v = tg_max(v, __shfl_down_sync(0xffffffffu, v, o));
-        if (lane == 0) scratch[0] = v;
-    }
-    __syncthreads();
-    return scratch[0];
-}
+__device__ float tg_block_sum(float v) { return tg_block_reduce(v, tg_add_op(), 0.f); }
+__device__ double tg_block_sum_double(double v) { return tg_block_reduce(v, tg_add_op(), 0.0); }
+__device__ float tg_block_max(float v) { return tg_block_reduce(v, tg_max_op(), TG_NEG_INF); }
 
 // Grid-stride loop over [0, n) with a 64-bit index (n itself fits in an int: storages are int-sized).
 #define TG_FOR(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); i += (long long)blockDim.x * gridDim.x)
