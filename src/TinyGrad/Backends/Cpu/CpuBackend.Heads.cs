@@ -94,19 +94,12 @@ public sealed partial class CpuBackend
     {
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
         float[] zs = Data(z), bs = Data(bias), ls = Data(loss), db = Data(dBias);
-        // Contiguous row ranges, each summing its rows of dz into its own bias-gradient partial while the row
-        // is still in cache; the partials are added up in order at the end (16·V adds, against N·V for a separate
-        // pass). 16 ranges whatever the thread count, so the sum's rounding does not depend on it.
-        int blocks = Math.Max(1, Math.Min(rows, 16));
-        var partials = new float[blocks][];
-        CpuThreadPool.ParallelFor(blocks, blk =>
+        // Each row adds its dz into its range's bias-gradient partial while the row is still in cache.
+        ForRowRangesSummed(rows, cols, db, accumulate: false, (r0, r1, part) =>
         {
-            var part = partials[blk] = new float[cols];
-            for (int r = rows * blk / blocks; r < rows * (blk + 1) / blocks; r++)
+            for (int r = r0; r < r1; r++)
                 ls[r] = NllWithGradientRow(kind, zs.AsSpan(r * cols, cols), bs, targets[r], scale, part);
         });
-        partials[0].CopyTo(db.AsSpan(0, cols));
-        for (int b = 1; b < blocks; b++) TensorPrimitives.Add(db.AsSpan(0, cols), partials[b], db.AsSpan(0, cols));
     }
 
     /// <summary>
@@ -200,17 +193,12 @@ public sealed partial class CpuBackend
     {
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
         float[] zs = Data(z), bs = Data(bias), lp = Data(logPrior), ls = Data(loss), ws = Data(weights), db = Data(dBias);
-        // Position ranges with their own bias-gradient partials, as in HeadNllWithGradient (fixed count: the sum's
-        // rounding does not depend on the threads).
-        int blocks = Math.Max(1, Math.Min(rows, 16));
-        var partials = new float[blocks][];
-        CpuThreadPool.ParallelFor(blocks, blk =>
+        ForRowRangesSummed(rows, cols, db, accumulate: true, (r0, r1, part) =>
         {
-            var part = partials[blk] = new float[cols];
             Span<float> sums = stackalloc float[experts];
             Span<float> dwt = stackalloc float[experts];
             Span<float> c = stackalloc float[experts];
-            for (int r = rows * blk / blocks; r < rows * (blk + 1) / blocks; r++)
+            for (int r = r0; r < r1; r++)
             {
                 int n = firstRow + r, t = targets[n];
                 // Sweeps 1 and 2 for each expert row: its loss −log q_nk(t) lands in c as log π − ℓ.
@@ -220,24 +208,13 @@ public sealed partial class CpuBackend
                     float ell = UnnormalizedGradientRow(kind, row, bs, t, out sums[k], out dwt[k]);
                     c[k] = lp[n * experts + k] - ell;
                 }
-                // The posterior over experts given the target (MixturePosterior's arithmetic, per position).
-                float m = float.NegativeInfinity;
-                for (int k = 0; k < experts; k++) m = MathF.Max(m, c[k]);
-                if (!float.IsFinite(m)) m = 0f;
-                float s = 0f;
-                for (int k = 0; k < experts; k++) s += MathF.Exp(c[k] - m);
-                float logSum = MathF.Log(s);
-                ls[n] = -(m + logSum);
+                var w = ws.AsSpan(n * experts, experts);
+                ls[n] = PosteriorRow(c, scale, w);
                 // Sweep 3: dz = scale·r_k·u·w' / Σu, then the target's −scale·r_k·w'ₜ.
                 for (int k = 0; k < experts; k++)
-                {
-                    float w = scale * MathF.Exp(c[k] - m - logSum);
-                    ws[n * experts + k] = w;
-                    FinishGradientRow(zs.AsSpan((r * experts + k) * cols, cols), w / sums[k], t, w * dwt[k], part);
-                }
+                    FinishGradientRow(zs.AsSpan((r * experts + k) * cols, cols), w[k] / sums[k], t, w[k] * dwt[k], part);
             }
         });
-        for (int b = 0; b < blocks; b++) TensorPrimitives.Add(db.AsSpan(0, cols), partials[b], db.AsSpan(0, cols));
     }
 
     private static float MaxOfLanes(Vector256<float> v)
@@ -252,20 +229,31 @@ public sealed partial class CpuBackend
     {
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Head);
         float[] lp = Data(logPrior), cl = Data(compLoss), ls = Data(nll), ws = Data(weights);
+        Span<float> c = stackalloc float[experts];
         for (int n = firstRow; n < firstRow + rows; n++)
         {
-            // K is small (a few to 15): a scalar logsumexp over the experts, shifted by their maximum.
             int at = n * experts;
-            float m = float.NegativeInfinity;
-            for (int k = 0; k < experts; k++) m = MathF.Max(m, lp[at + k] - cl[at + k]);
-            if (!float.IsFinite(m)) m = 0f;
-            float sum = 0f;
-            for (int k = 0; k < experts; k++) sum += MathF.Exp(lp[at + k] - cl[at + k] - m);
-            float logSum = MathF.Log(sum);
-            ls[n] = -(m + logSum);
-            // (c − m) − log Σ, not c − (m + log Σ): the sum rounded at |m| ≈ 2e4 would cost 1e−3 of each weight.
-            for (int k = 0; k < experts; k++) ws[at + k] = scale * MathF.Exp(lp[at + k] - cl[at + k] - m - logSum);
+            for (int k = 0; k < experts; k++) c[k] = lp[at + k] - cl[at + k];
+            ls[n] = PosteriorRow(c, scale, ws.AsSpan(at, experts));
         }
+    }
+
+    /// <summary>
+    /// One position's posterior over its K experts from cₖ = log πₖ − ℓₖ: writes weightsₖ = scale·e^(cₖ − L′) with
+    /// L′ = logsumexp(c), and returns the position's loss −L′. K is small (a few to 15): a scalar logsumexp,
+    /// shifted by the maximum.
+    /// </summary>
+    private static float PosteriorRow(ReadOnlySpan<float> c, float scale, Span<float> weights)
+    {
+        float m = float.NegativeInfinity;
+        for (int k = 0; k < c.Length; k++) m = MathF.Max(m, c[k]);
+        if (!float.IsFinite(m)) m = 0f;
+        float sum = 0f;
+        for (int k = 0; k < c.Length; k++) sum += MathF.Exp(c[k] - m);
+        float logSum = MathF.Log(sum);
+        // (c − m) − log Σ, not c − (m + log Σ): the sum rounded at |m| ≈ 2e4 would cost 1e−3 of each weight.
+        for (int k = 0; k < c.Length; k++) weights[k] = scale * MathF.Exp(c[k] - m - logSum);
+        return -(m + logSum);
     }
 
     /// <inheritdoc/>

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace TinyGrad.Backends.Cpu;
 
 // How the CPU kernels split work over the thread pool. Both helpers cut the work into pieces whose
@@ -40,6 +42,24 @@ public sealed partial class CpuBackend
         {
             for (int b = half * batch / 2; b < (half + 1) * batch / 2; b++) row(b);
         });
+    }
+
+    // Runs body(r0, r1, part) over 16 contiguous row ranges (fewer when there are fewer rows) on the pool, each with
+    // its own zeroed partial of `cols` floats, then adds the partials into `sum` in range order (overwriting it first
+    // unless `accumulate`). The heads use it for the bias gradient, summed while each row of dz is in cache: 16·V adds
+    // at the end against N·V for a separate pass, and 16 ranges whatever the thread count, so the rounding is fixed.
+    internal static void ForRowRangesSummed(int rows, int cols, float[] sum, bool accumulate, Action<int, int, float[]> body)
+    {
+        int ranges = Math.Max(1, Math.Min(rows, 16));
+        var partials = new float[ranges][];
+        CpuThreadPool.ParallelFor(ranges, i =>
+        {
+            partials[i] = new float[cols];
+            body(rows * i / ranges, rows * (i + 1) / ranges, partials[i]);
+        });
+        var total = sum.AsSpan(0, cols);
+        if (!accumulate) partials[0].CopyTo(total);
+        for (int i = accumulate ? 0 : 1; i < ranges; i++) TensorPrimitives.Add(total, partials[i], total);
     }
 
     // Runs body(start, length) over [0, n) in chunks of ChunkLength on the pool (inline when there is one chunk).
