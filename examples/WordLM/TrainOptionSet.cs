@@ -40,6 +40,8 @@ public sealed class TrainOptionSet
     private readonly Option<int> _bptt = Positive("--bptt", "Window length", D.Bptt);
     private readonly Option<bool> _variableBptt = new("--variable-bptt") { Description = "AWD-LSTM's random window length, with the learning rate scaled by length" };
     private readonly Option<int> _nonmono = Positive("--nonmono", "NT-ASGD: switch to averaging after this many epochs without improvement", D.NonMono);
+    private readonly Option<int[]> _when = new("--when") { Description = "Epochs after which the learning rate is divided by 10 (e.g. --when 5 8; 0: never; default: after two thirds of --epochs)", AllowMultipleArgumentsPerToken = true };
+    private readonly Option<int> _patience = new("--patience") { Description = "Stop once validation has not improved for N epochs (0: never)", DefaultValueFactory = _ => D.Patience };
     private readonly Option<int> _threads = new("--threads") { Description = "CPU threads (default: all cores, or TINYGRAD_THREADS)" };
     private readonly Option<string> _device = new("--device") { Description = "cpu, or cuda (an NVIDIA GPU; see docs/cuda.md)", DefaultValueFactory = _ => D.Device };
     private readonly Option<int> _logInterval = Positive("--log-interval", "Steps between progress lines", D.LogInterval);
@@ -60,6 +62,12 @@ public sealed class TrainOptionSet
         _experts.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--experts must be ≥ 0"); });
         _maxSteps.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--max-steps must be ≥ 0"); });
         _threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });
+        _patience.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--patience must be ≥ 0"); });
+        _when.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int[]>() is int[] w && (w.Length == 0 || w.Any(e => e < 0) || w.Length > 1 && w.Contains(0)))
+                r.AddError($"--when takes epoch numbers ≥ 1, or 0 alone for never, got '{string.Join(' ', w)}'");
+        });
         _nhidlast.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--nhidlast must be ≥ 0"); });
     }
 
@@ -67,7 +75,7 @@ public sealed class TrainOptionSet
     {
         Option[] all = [_data, _train, _valid, _test, _seed, _head, _experts, _emsize, _nhid, _nhidlast, _nlayers, _tied,
             _dropout, _dropouth, _dropouti, _dropoute, _wdrop, _alpha, _beta, _optimizer, _lr, _clip, _wdecay, _epochs, _maxSteps,
-            _batchSize, _bptt, _variableBptt, _nonmono, _threads, _device, _logInterval, _save, _resume, _plot, _metricsJson];
+            _batchSize, _bptt, _variableBptt, _nonmono, _when, _patience, _threads, _device, _logInterval, _save, _resume, _plot, _metricsJson];
         return _withHead ? all : all.Where(o => o != _head);
     }
 
@@ -88,7 +96,7 @@ public sealed class TrainOptionSet
         DropoutE = p.GetValue(_dropoute), WDrop = p.GetValue(_wdrop), Alpha = p.GetValue(_alpha), Beta = p.GetValue(_beta),
         Optimizer = p.GetValue(_optimizer)!, Lr = p.GetValue(_lr), Clip = p.GetValue(_clip), WDecay = p.GetValue(_wdecay),
         Epochs = p.GetValue(_epochs), MaxSteps = p.GetValue(_maxSteps), BatchSize = p.GetValue(_batchSize), Bptt = p.GetValue(_bptt),
-        VariableBptt = p.GetValue(_variableBptt), NonMono = p.GetValue(_nonmono), Threads = p.GetValue(_threads),
+        VariableBptt = p.GetValue(_variableBptt), NonMono = p.GetValue(_nonmono), When = p.GetResult(_when) is null ? null : [.. p.GetValue(_when)!.Where(e => e > 0)], Patience = p.GetValue(_patience), Threads = p.GetValue(_threads),
         Device = p.GetValue(_device)!, LogInterval = p.GetValue(_logInterval), Save = p.GetValue(_save), Resume = p.GetValue(_resume), Plot = p.GetValue(_plot), MetricsJson = p.GetValue(_metricsJson),
     };
 

@@ -42,7 +42,7 @@ public static class Trainer
     /// <param name="splits">The data, when the caller has already loaded it (compare trains several heads on one load);
     /// null to resolve it from <paramref name="o"/>.</param>
     /// <exception cref="ArgumentException">The options contradict each other.</exception>
-    /// <exception cref="TrainingDivergedException">The loss, the gradient norm or the validation loss stopped being finite.</exception>
+    /// <exception cref="TrainingDivergedException">The loss, the gradient norm or the validation loss is no longer usable (<see cref="Divergence"/>).</exception>
     public static TrainResult Train(TrainOptions o, Splits? splits = null)
     {
         ArgumentNullException.ThrowIfNull(o);
@@ -102,11 +102,11 @@ public static class Trainer
             {
                 var p = pending[k];
                 float value = values[2 * k], norm = p.Norm is null ? 0f : values[2 * k + 1];
-                if (!float.IsFinite(value) || !float.IsFinite(norm))
+                if (Divergence.Check(value, config.VocabSize, norm) is string why)
                 {
                     progress.EndLine(); // the message starts a line of its own, not the end of the progress line
                     // Only a model saved at an earlier epoch (this run's or the resumed run's) is a "last good model".
-                    throw new TrainingDivergedException($"{o.Head}: training diverged at step {p.Step} (loss {value}, gradient norm {norm}); " +
+                    throw new TrainingDivergedException($"{o.Head}: training diverged at step {p.Step} ({why}; gradient norm {norm}); " +
                                                         $"try a lower learning rate than --lr {p.Lr}{(o.Save is null || best is null ? "" : $"; the last good model stays in {o.Save}")}");
                 }
                 trainNllSum += value * p.Len * o.BatchSize;
@@ -174,9 +174,9 @@ public static class Trainer
             var valid = Evaluation.Evaluate(model, splits.Valid, EvalBatchSize, EvalBptt);
             // The step check above sees each loss before its update; the last update can still leave NaN or
             // infinite weights, which only validation reveals.
-            if (!double.IsFinite(valid.Loss))
+            if (Divergence.Check(valid.Loss, config.VocabSize) is string invalid)
             {
-                throw new TrainingDivergedException($"{o.Head}: training diverged: after epoch {epoch} (step {step}) the validation loss is {valid.Loss}; " +
+                throw new TrainingDivergedException($"{o.Head}: training diverged: after epoch {epoch} (step {step}) the validation {invalid}; " +
                                                     $"try a lower learning rate than --lr {averaged?.LearningRate ?? optimizer.LearningRate}{(o.Save is null || best is null ? "" : $"; the last good model stays in {o.Save}")}");
             }
             bool improved = valid.Loss < bestValid;
@@ -196,6 +196,19 @@ public static class Trainer
             {
                 Console.WriteLine($"switching to averaged SGD (no improvement for {o.NonMono} epochs)");
                 averaged = new Asgd(parameters, optimizer.LearningRate, lambd: 0f, t0: 0f, weightDecay: o.WDecay);
+            }
+            if (o.Schedule.Contains(epoch))
+            {
+                // AWD-LSTM's --when: a tenth of the rate from the next epoch on (kept in the saved state).
+                var current = (Optimizer?)averaged ?? optimizer;
+                current.LearningRate /= 10f;
+                Console.WriteLine($"learning rate divided by 10 after epoch {epoch}: now {current.LearningRate:G3}");
+            }
+            int sinceBest = validHistory.Count - 1 - validHistory.IndexOf(validHistory.Min());
+            if (o.Patience > 0 && sinceBest >= o.Patience && epoch < o.Epochs)
+            {
+                Console.WriteLine($"stopping early: validation has not improved for {sinceBest} epochs (--patience {o.Patience})");
+                stop = true;
             }
             if (o.Save is not null)
             {

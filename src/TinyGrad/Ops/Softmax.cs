@@ -58,13 +58,10 @@ public sealed partial class Tensor
         var stats = Empty([rows, 2], logits.Backend);
         logits.Backend.CrossEntropy(logits.Storage, rows, cols, ids, perRow.Storage, stats.Storage);
         var loss = Empty([], logits.Backend);
+        float scale = reduction == Reduction.Mean ? (rows == 0 ? float.NaN : 1f / rows) : 1f;
+        // Scale each row before the sum: the mean of two losses of 3e38 is 3e38, where the sum would overflow.
+        if (scale != 1f) logits.Backend.Unary(Backends.UnaryOp.MulScalar, perRow.Storage, perRow.Storage, rows, scale);
         logits.Backend.Reduce(Backends.ReduceOp.Sum, perRow.Storage, loss.Storage, 1, rows, 1);
-        float scale = 1f;
-        if (reduction == Reduction.Mean)
-        {
-            scale = rows == 0 ? float.NaN : 1f / rows;
-            logits.Backend.Unary(Backends.UnaryOp.MulScalar, loss.Storage, loss.Storage, 1, scale);
-        }
         return Autograd.Record("cross_entropy", loss, [logits], gy =>
         {
             var gx = Zeros(logits._shape, logits.Device);

@@ -31,7 +31,8 @@ public sealed class FailureModeTests(WordLMFixture fixture) : IDisposable
         var (code, _, stderr) = ConsoleCapture.Run(() => global::WordLM.Program.Main([.. Train(model, "1", 2, maxSteps: 60), "--resume", absurd]));
         Assert.Equal(1, code);
         string line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("training diverged at step 32 (loss NaN", line);
+        // NaN on one SIMD path, a finite but absurd loss on another (Divergence's remarks): step 32 either way.
+        Assert.Contains("training diverged at step 32 (loss ", line);
         Assert.Contains($"the last good model stays in {model}", line);
         Assert.Equal(good, File.ReadAllBytes(model));
         Assert.Equal(goodState, File.ReadAllBytes(state));

@@ -36,8 +36,7 @@ internal static class DecoderOps
         {
             logits.Forward(0, n, z.Storage);
             be.HeadNll(kind, z.Storage, ids, perRow.Storage, Tensor.Empty([n, 2], be).Storage, 0, n, v);
-            be.Reduce(ReduceOp.Sum, perRow.Storage, loss.Storage, 1, n, 1);
-            if (scale != 1f) be.Unary(UnaryOp.MulScalar, loss.Storage, loss.Storage, 1, scale);
+            MeanOrSum(be, perRow, loss, n, scale);
             return loss;
         }
 
@@ -47,8 +46,7 @@ internal static class DecoderOps
         logits.ForwardWithoutBias(0, n, z.Storage);
         var dBias = Tensor.Empty([v], be);
         be.HeadNllWithGradient(kind, z.Storage, bias.Storage, ids, perRow.Storage, scale, dBias.Storage, n, v);
-        be.Reduce(ReduceOp.Sum, perRow.Storage, loss.Storage, 1, n, 1);
-        if (scale != 1f) be.Unary(UnaryOp.MulScalar, loss.Storage, loss.Storage, 1, scale);
+        MeanOrSum(be, perRow, loss, n, scale);
 
         return Autograd.Record(op, loss, [hidden, weight, bias], gy =>
         {
@@ -99,6 +97,16 @@ internal static class DecoderOps
     }
 
     /// <summary>Checks hidden [N, in] against the decoder W [V, in] and b [V]; returns (N, V).</summary>
+    /// <summary>
+    /// loss = scale·Σₙ perRow[n], scaling each row before the sum: a mean of two losses of 3e38 is 3e38, where
+    /// summing first would overflow to ∞. (perRow is overwritten.)
+    /// </summary>
+    internal static void MeanOrSum(IBackend be, Tensor perRow, Tensor loss, int n, float scale)
+    {
+        if (scale != 1f) be.Unary(UnaryOp.MulScalar, perRow.Storage, perRow.Storage, n, scale);
+        be.Reduce(ReduceOp.Sum, perRow.Storage, loss.Storage, 1, n, 1);
+    }
+
     internal static (int N, int V) CheckDecoder(string op, Tensor hidden, Tensor weight, Tensor bias)
     {
         ArgumentNullException.ThrowIfNull(hidden);

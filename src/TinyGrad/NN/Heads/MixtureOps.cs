@@ -69,8 +69,7 @@ internal static class MixtureOps
         }
         if (dBias is not null) logits.SetBiasGradient(dBias);
         var loss = Tensor.Empty([], be);
-        be.Reduce(ReduceOp.Sum, perRow.Storage, loss.Storage, 1, n, 1);
-        be.Unary(UnaryOp.MulScalar, loss.Storage, loss.Storage, 1, scale);
+        DecoderOps.MeanOrSum(be, perRow, loss, n, scale);
 
         return Autograd.Record(op, loss, [logPrior, latent, weight, bias], gy =>
         {
