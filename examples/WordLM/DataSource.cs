@@ -47,14 +47,29 @@ public static class DataSource
     }
 
     /// <summary>
-    /// The test split of <c>--data DIR</c> or <c>--test FILE</c> (exactly one), as ids of a checkpoint's
-    /// vocabulary: what <c>eval</c> and <c>rank</c> score.
+    /// The test split of <c>--data DIR</c> or <c>--test FILE</c> (at most one), as ids of a checkpoint's
+    /// vocabulary: what <c>eval</c> and <c>rank</c> score. With neither, the built-in corpus of seed 1, the one the
+    /// no-argument run trains on, so that its saved model can be scored and ranked straight away.
     /// </summary>
-    /// <exception cref="ArgumentException">Neither or both are given.</exception>
+    /// <exception cref="ArgumentException">Both are given, or the built-in corpus has words the vocabulary lacks.</exception>
     public static int[] TestTokens(string verb, string? directory, string? file, Vocabulary vocab)
     {
-        if ((directory is null) == (file is null)) throw new ArgumentException($"{verb}: give exactly one of --data DIR or --test FILE");
+        if (directory is not null && file is not null) throw new ArgumentException($"{verb}: give one of --data DIR or --test FILE, not both");
+        if (directory is null && file is null) return BuiltInTestTokens(verb, vocab);
         return TextCorpus.Tokenize(file ?? FindFiles(directory!).Test, vocab);
+    }
+
+    private static int[] BuiltInTestTokens(string verb, Vocabulary vocab)
+    {
+        var corpus = SyntheticCorpus.Generate(new TrainOptions().Seed);
+        var ids = new int[corpus.Test.Length];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            string word = corpus.Vocabulary[corpus.Test[i]];
+            if (!vocab.TryGetId(word, out ids[i]))
+                throw new ArgumentException($"{verb}: the checkpoint was not trained on the built-in corpus (its vocabulary lacks '{word}'); give --data DIR or --test FILE");
+        }
+        return ids;
     }
 
     /// <summary>Loads text splits; the vocabulary is built from all three in order of first appearance.</summary>

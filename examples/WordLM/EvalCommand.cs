@@ -4,14 +4,14 @@ using TinyGrad.Models;
 
 namespace WordLM;
 
-/// <summary><c>eval --checkpoint PATH (--data DIR | --test F)</c>: scores the test split by the reference protocol.</summary>
+/// <summary><c>eval --checkpoint PATH [--data DIR | --test F]</c>: scores the test split by the reference protocol.</summary>
 public static class EvalCommand
 {
     /// <summary>Builds the verb.</summary>
     public static Command Build()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "A WordLM safetensors checkpoint", Required = true };
-        var data = new Option<string?>("--data") { Description = "Folder whose test split is scored" };
+        var data = new Option<string?>("--data") { Description = "Folder whose test split is scored (default: the built-in corpus)" };
         var test = new Option<string?>("--test") { Description = "Test text file" };
         var batchSize = new Option<int>("--batch-size") { Description = "Parallel streams", DefaultValueFactory = _ => 10 };
         var bptt = new Option<int>("--bptt") { Description = "Window length", DefaultValueFactory = _ => 35 };

@@ -22,7 +22,7 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Build());
         root.Subcommands.Add(RankCommand.Build());
         root.Subcommands.Add(CompareCommand.Build());
-        TrainCommand.AttachTo(root); // no verb: train with these options
+        TrainCommand.AttachTo(root, saveByDefault: true); // no verb: train with these options, keeping the model
 
         ParseResult parse;
         try

@@ -4,7 +4,7 @@ using TinyGrad.Models;
 namespace WordLM;
 
 /// <summary>
-/// <c>rank --checkpoint PATH (--data DIR | --test F) [--contexts N] [--metrics-json PATH]</c>: the numerical rank of
+/// <c>rank --checkpoint PATH [--data DIR | --test F] [--contexts N] [--metrics-json PATH]</c>: the numerical rank of
 /// the model's log-probability matrix over the first N contexts of the test split, with the bound d + 2.
 /// </summary>
 public static class RankCommand
@@ -13,7 +13,7 @@ public static class RankCommand
     public static Command Build()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "A WordLM safetensors checkpoint", Required = true };
-        var data = new Option<string?>("--data") { Description = "Folder whose test split supplies the contexts" };
+        var data = new Option<string?>("--data") { Description = "Folder whose test split supplies the contexts (default: the built-in corpus)" };
         var test = new Option<string?>("--test") { Description = "Test text file" };
         var contexts = new Option<int>("--contexts") { Description = "Contexts (rows of log P): the first N predicted positions of the test split", DefaultValueFactory = _ => LogProbRank.DefaultContexts };
         var metrics = new Option<string?>("--metrics-json") { Description = "Write rank, bound, contexts and vocab as JSON" };

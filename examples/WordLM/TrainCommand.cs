@@ -13,8 +13,14 @@ public static class TrainCommand
         return command;
     }
 
-    /// <summary>Adds the train options and action to a command (the root uses this for the no-verb default).</summary>
-    public static void AttachTo(Command command)
+    /// <summary>Where the no-verb run keeps its model when no <c>--save</c> is given, so that <c>generate</c> and <c>rank</c> work on it next.</summary>
+    public const string DefaultSave = "wordlm.safetensors";
+
+    /// <summary>
+    /// Adds the train options and action to a command. The root uses this for the no-verb default with
+    /// <paramref name="saveByDefault"/>: a newcomer's first run keeps its model in <see cref="DefaultSave"/>.
+    /// </summary>
+    public static void AttachTo(Command command, bool saveByDefault = false)
     {
         ArgumentNullException.ThrowIfNull(command);
         var options = new TrainOptionSet();
@@ -22,6 +28,7 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var o = options.Read(parse);
+            if (saveByDefault && o.Save is null) o = o with { Save = DefaultSave };
             var result = Trainer.Train(o);
             if (o.MetricsJson is not null) MetricsFile.Write(o.MetricsJson, result.Metrics.ToJsonObject());
             if (o.Plot is not null) Curves.Save(o.Plot, [result.Metrics]);

@@ -232,7 +232,11 @@ public static class Trainer
         Console.WriteLine($"  train ppl {trainPpl:F2} | best valid ppl {Math.Exp(bestValid):F2} | test ppl {test.Perplexity:F2}");
         if (splits.OptimumPerplexity is double optimum)
             Console.WriteLine($"  optimum ppl {optimum:F2} (the exact entropy rate of the built-in source: no model can do better)");
-        if (o.Save is not null) Console.WriteLine($"  best model saved to {o.Save}");
+        if (o.Save is not null)
+        {
+            Console.WriteLine($"  best model saved to {o.Save}");
+            Console.WriteLine($"  next: generate --checkpoint {o.Save} --words 30, or rank --checkpoint {o.Save}{(o.Data is not null ? $" --data {o.Data}" : o.Test is not null ? $" --test {o.Test}" : "")}");
+        }
 
         model.Eval(); // the caller analyses or samples from it; dropout stays off until someone calls Train()
         var metrics = new TrainMetrics(o.Head, model.ParameterCount(), step, seconds, tokensPerSecond, trainPpl, Math.Exp(bestValid),
