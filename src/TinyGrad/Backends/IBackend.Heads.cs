@@ -1,15 +1,5 @@
 namespace TinyGrad.Backends;
 
-/// <summary>How an output head turns logits z into log-probabilities: log p = w − logsumexp(w).</summary>
-public enum Normalizer
-{
-    /// <summary>w = z: the softmax, p ∝ eᶻ.</summary>
-    Softmax,
-
-    /// <summary>w = z + log σ(z): the sigsoftmax, p ∝ eᶻ·σ(z) (Kanai et al., 2018).</summary>
-    Sigsoftmax,
-}
-
 // The output heads' kernels (softmax, sigsoftmax and their mixtures). The heads make logits with Gemm;
 // these kernels do everything row-wise that follows, in one or two passes over a row, so no N×V
 // intermediate beyond the logits themselves is ever written.

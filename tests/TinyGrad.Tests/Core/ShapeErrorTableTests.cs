@@ -90,6 +90,9 @@ public class ShapeErrorTableTests
         // Softmax family and losses.
         new("Softmax", "axis", () => Z(2, 3).Softmax(2), ["softmax", "axis 2", "[2, 3]"]),
         new("LogSoftmax", "axis", () => Z(2, 3).LogSoftmax(-3), ["log_softmax", "axis -3", "[2, 3]"]),
+        new("LogSigsoftmax", "axis", () => Z(2, 3).LogSigsoftmax(-3), ["log_softmax", "axis -3", "[2, 3]"]),
+        new("Sigsoftmax", "axis", () => Z(2, 3).Sigsoftmax(5), ["log_softmax", "axis 5", "[2, 3]"]),
+        new("LogNormalize", "axis", () => Z(2, 3).LogNormalize(Normalizer.Sigsoftmax, 2), ["log_softmax", "axis 2", "[2, 3]"]),
         new("CrossEntropy", "targets", () => Tensor.CrossEntropy(Z(2, 3), [0]), ["cross_entropy", "1 targets", "[2, 3]"]),
         new("CrossEntropy", "rank", () => Tensor.CrossEntropy(Z(2, 3, 4), [0, 1]), ["cross_entropy", "[2, 3, 4]"]),
         new("CrossEntropy", "range", () => Tensor.CrossEntropy(Z(2, 3), [0, 3]), ["cross_entropy", "3", "[2, 3]"]),

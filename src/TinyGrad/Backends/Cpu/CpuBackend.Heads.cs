@@ -1,10 +1,12 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace TinyGrad.Backends.Cpu;
 
-// The output heads' row kernels (see IBackend.Heads.cs for the conventions). Each row is one or two SIMD
+// The output heads' row kernels (see IBackend.Heads.cs for the conventions). Their definition is the plain
+// double-precision NormalizerReference in Ops/Sigsoftmax.cs; the tests hold every kernel here to it. Each row is one or two SIMD
 // passes with the transcendental functions inlined, because on an N×V matrix (700 × 10,000 = 28 MB) the
 // time goes into memory passes and exponentials, not arithmetic. Rows are split across the thread pool.
 //
@@ -145,10 +147,8 @@ public sealed partial class CpuBackend
             }
             else
             {
-                var t = Vector256.Exp(-Vector256.Abs(zv));
-                var inv = one / (one + t);
-                var u = Vector256.Exp(zv + Vector256.Min(zv, Vector256<float>.Zero) - vm) * inv;
-                var dw = one + Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(zv, Vector256<float>.Zero), t, one) * inv;
+                var lead = SigsoftmaxTerms(zv, out _, out var inv, out var dw);
+                var u = Vector256.Exp(lead - vm) * inv;
                 acc += u;
                 (u * dw).StoreUnsafe(ref zr, (nuint)j);
             }
@@ -334,7 +334,23 @@ public sealed partial class CpuBackend
 
     // ---- row helpers -----------------------------------------------------------------------------
 
-    /// <summary>w(z) for one element: z, or z + log σ(z) = z + min(z, 0) − log1p(e^−|z|).</summary>
+    /// <summary>
+    /// The sigsoftmax of a vector of logits, the one place the CPU's vector code writes it (the definition is
+    /// <see cref="NormalizerReference.W"/> and <see cref="NormalizerReference.DW"/>): e^w = e^lead·inv with
+    /// lead = z + min(z, 0) (exact: z or 2z) and inv = 1 / (1 + t), t = e^−|z| ≤ 1 (never overflows); w' = 2 − σ(z)
+    /// = 1 + (z ≥ 0 ? t : 1)·inv. Returns lead; a caller's unused outputs cost nothing once inlined.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> SigsoftmaxTerms(Vector256<float> z, out Vector256<float> t, out Vector256<float> inv, out Vector256<float> dw)
+    {
+        var one = Vector256<float>.One;
+        t = Vector256.Exp(-Vector256.Abs(z));
+        inv = one / (one + t);
+        dw = one + Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(z, Vector256<float>.Zero), t, one) * inv;
+        return z + Vector256.Min(z, Vector256<float>.Zero);
+    }
+
+    /// <summary>w(z) for one element: z, or z + log σ(z) = z + min(z, 0) − log1p(e^−|z|) (<see cref="NormalizerReference.W"/>).</summary>
     private static float W(Normalizer kind, float z) =>
         kind == Normalizer.Softmax ? z : z + MathF.Min(z, 0f) - Log1p(MathF.Exp(-MathF.Abs(z)));
 
@@ -345,7 +361,7 @@ public sealed partial class CpuBackend
         return float.IsFinite(zmax) ? W(kind, zmax) : 0f;
     }
 
-    /// <summary>pⱼ = e^((wⱼ − m) − logSum) for one element, and w'(z) in <paramref name="dw"/>.</summary>
+    /// <summary>pⱼ = e^((wⱼ − m) − logSum) for one element, and w'(z) in <paramref name="dw"/> (the scalar form of <see cref="SigsoftmaxTerms"/>).</summary>
     private static float P(Normalizer kind, float z, float m, float logSum, out float dw)
     {
         if (kind == Normalizer.Softmax)
@@ -379,8 +395,7 @@ public sealed partial class CpuBackend
             }
             else
             {
-                var t = Vector256.Exp(-Vector256.Abs(zv));
-                var lead = zv + Vector256.Min(zv, Vector256<float>.Zero) - vm;
+                var lead = SigsoftmaxTerms(zv, out var t, out _, out _) - vm;
                 if (write)
                 {
                     var a = lead - Vector256.Log(Vector256<float>.One + t);
@@ -428,10 +443,8 @@ public sealed partial class CpuBackend
             }
             else
             {
-                var t = Vector256.Exp(-Vector256.Abs(zv));
-                var inv = one / (one + t);
-                p = Vector256.Exp(zv + Vector256.Min(zv, Vector256<float>.Zero) - vm - vl) * inv;
-                dw = one + Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(zv, Vector256<float>.Zero), t, one) * inv;
+                var lead = SigsoftmaxTerms(zv, out _, out var inv, out dw);
+                p = Vector256.Exp(lead - vm - vl) * inv;
             }
             var d = withGy ? (Vector256.Create(gy.Slice(j, Lanes)) + vc * p) * dw : vc * p * dw;
             d.CopyTo(dz.Slice(j, Lanes));

@@ -25,7 +25,7 @@ public abstract class DecoderHead : OutputHead
     {
         string op = $"{Kind}_nll";
         CheckHidden(op, hidden, _decoder);
-        return DecoderOps.Nll(op, Normalizer, hidden, _decoder.Weight, _decoder.Bias!, targets, reduction);
+        return HeadNll.Nll(op, Normalizer, hidden, _decoder.Weight, _decoder.Bias!, targets, reduction);
     }
 
     /// <inheritdoc/>
@@ -33,7 +33,7 @@ public abstract class DecoderHead : OutputHead
     {
         string op = $"{Kind}_log_probs";
         CheckHidden(op, hidden, _decoder);
-        return DecoderOps.LogProbs(op, Normalizer, hidden, _decoder.Weight, _decoder.Bias!);
+        return HeadNll.LogProbs(op, Normalizer, hidden, _decoder.Weight, _decoder.Bias!);
     }
 
     /// <inheritdoc/>

@@ -63,9 +63,9 @@ public abstract class MixtureHead : OutputHead
     {
         string op = $"{Kind}_nll";
         CheckHidden(op, hidden, Latent);
-        DecoderOps.CheckTargets(op, targets, hidden.Size(0), VocabSize, $"hidden {Shapes.Format(hidden.ShapeRef)}");
+        HeadNll.CheckTargets(op, targets, hidden.Size(0), VocabSize, $"hidden {Shapes.Format(hidden.ShapeRef)}");
         var (logPrior, contexts) = Mix(hidden);
-        return MixtureOps.Nll(op, Normalizer, logPrior, contexts, _decoder.Weight, _decoder.Bias!, targets, reduction, ChunkRows);
+        return MixtureNll.Nll(op, Normalizer, logPrior, contexts, _decoder.Weight, _decoder.Bias!, targets, reduction, ChunkRows);
     }
 
     /// <inheritdoc/>
@@ -74,7 +74,7 @@ public abstract class MixtureHead : OutputHead
         string op = $"{Kind}_log_probs";
         CheckHidden(op, hidden, Latent);
         var (logPrior, contexts) = Mix(hidden);
-        return MixtureOps.LogProbs(op, Normalizer, logPrior, contexts, _decoder.Weight, _decoder.Bias!, ChunkRows);
+        return MixtureNll.LogProbs(op, Normalizer, logPrior, contexts, _decoder.Weight, _decoder.Bias!, ChunkRows);
     }
 
     /// <inheritdoc/>

@@ -83,11 +83,11 @@ public abstract class OutputHead : Module
         _ => throw new ArgumentException($"output head: unknown kind '{kind}' (expected softmax, sigsoftmax, mos or moss)", nameof(kind)),
     };
 
-    /// <summary>The normaliser from primitive ops: log_softmax(z), or log_softmax(z + log σ(z)).</summary>
+    /// <summary>The normaliser from primitive ops: log_softmax(z), or log_softmax(z + log σ(z)) (<see cref="Tensor.LogNormalize"/>).</summary>
     protected static Tensor NormalizeComposed(Tensor logits, Normalizer normalizer)
     {
         ArgumentNullException.ThrowIfNull(logits);
-        return normalizer == Normalizer.Softmax ? logits.LogSoftmax() : (logits + logits.LogSigmoid()).LogSoftmax();
+        return logits.LogNormalize(normalizer);
     }
 
     /// <summary>Throws unless <paramref name="hidden"/> is [N, d] with N ≥ 1, naming the op and the layer it feeds.</summary>

@@ -1,6 +1,7 @@
 using TinyGrad.Backends;
+using TinyGrad.NN.Heads;
 
-namespace TinyGrad.NN.Heads;
+namespace TinyGrad;
 
 /// <summary>
 /// The fused ops of the mixture heads (MoS, MoSS). Inputs: the log prior log π [N, K] and the latent
@@ -13,7 +14,7 @@ namespace TinyGrad.NN.Heads;
 /// one chunk of rows at a time and never stored: extra memory is O(chunk·K·V) whatever N is. The NLL finishes
 /// its gradient inside the forward's chunk loop; the log-probabilities' backward makes each chunk again.
 /// </remarks>
-internal static class MixtureOps
+internal static class MixtureNll
 {
     /// <summary>
     /// −Σₙ log pₙ(tₙ) (or its mean). Per (n, k) row only the target's component log-probability is needed,
@@ -35,7 +36,7 @@ internal static class MixtureOps
         int[] targets, Reduction reduction, int chunkRows)
     {
         var (n, k, v) = Check(op, logPrior, latent, weight, bias);
-        var ids = DecoderOps.CheckTargets(op, targets, n, v, $"log prior {Shapes.Format(logPrior.ShapeRef)}");
+        var ids = HeadNll.CheckTargets(op, targets, n, v, $"log prior {Shapes.Format(logPrior.ShapeRef)}");
         var rowTargets = new int[n * k]; // one target per (n, k) row: every expert predicts the same word
         for (int i = 0; i < rowTargets.Length; i++) rowTargets[i] = ids[i / k];
         var be = latent.Backend;
@@ -69,7 +70,7 @@ internal static class MixtureOps
         }
         if (dBias is not null) logits.SetBiasGradient(dBias);
         var loss = Tensor.Empty([], be);
-        DecoderOps.MeanOrSum(be, perRow, loss, n, scale);
+        HeadNll.MeanOrSum(be, perRow, loss, n, scale);
 
         return Autograd.Record(op, loss, [logPrior, latent, weight, bias], gy =>
         {
@@ -91,7 +92,7 @@ internal static class MixtureOps
     /// log pₙⱼ = logsumexp_k aₙₖⱼ with aₙₖⱼ = log πₙₖ + log qₙₖⱼ. For an upstream G [N, V]:
     ///   ∂/∂aₙₖⱼ = Gₙⱼ·e^(aₙₖⱼ − log pₙⱼ) (the posterior of expert k for word j), so
     ///   ∂/∂log πₙₖ = Σⱼ Gₙⱼ·e^(aₙₖⱼ − log pₙⱼ), and ∂/∂log qₙₖⱼ is the same term before the sum;
-    /// it then passes through each expert's log-normaliser as in <see cref="DecoderOps.LogProbs"/>.
+    /// it then passes through each expert's log-normaliser as in <see cref="HeadNll.LogProbs"/>.
     /// The backward rebuilds each chunk's logits and component log-probabilities (two chunk buffers).
     /// </remarks>
     public static Tensor LogProbs(string op, Normalizer kind, Tensor logPrior, Tensor latent, Tensor weight, Tensor bias, int chunkRows)
@@ -136,7 +137,7 @@ internal static class MixtureOps
     private static (int N, int K, int V) Check(string op, Tensor logPrior, Tensor latent, Tensor weight, Tensor bias)
     {
         ArgumentNullException.ThrowIfNull(logPrior);
-        var (rows, v) = DecoderOps.CheckDecoder(op, latent, weight, bias);
+        var (rows, v) = HeadNll.CheckDecoder(op, latent, weight, bias);
         if (logPrior.Rank != 2 || logPrior.ShapeRef[0] * logPrior.ShapeRef[1] != rows || logPrior.ShapeRef[1] == 0)
             throw new ArgumentException($"{op}: log prior {Shapes.Format(logPrior.ShapeRef)} does not match latent {Shapes.Format(latent.ShapeRef)} (expected [N, K] with N·K rows)");
         Tensor.SameDevice(op, logPrior, latent);

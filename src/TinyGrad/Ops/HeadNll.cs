@@ -1,14 +1,24 @@
 using TinyGrad.Backends;
+using TinyGrad.NN.Heads;
 
-namespace TinyGrad.NN.Heads;
+namespace TinyGrad;
 
 /// <summary>
 /// The fused ops of the single-normaliser heads (softmax, sigsoftmax): hidden g [N, d] → logits
 /// z = g·Wᵀ + b [N, V] → log p = w − logsumexp(w), with w = z or z + log σ(z). Each op is one tape node
-/// whose backward is written here, beside its forward; the composed version in <see cref="OutputHead"/>
-/// is the reference the tests hold it to.
+/// whose backward is written here, beside its forward.
 /// </summary>
-internal static class DecoderOps
+/// <remarks>
+/// <para>The math (Ops/Sigsoftmax.cs has the why). For the sigsoftmax, log f = w − logsumexp(w) with
+/// w = z + log σ(z), and the NLL of target t is L = logsumexp(w) − w_t:
+///   ∂L/∂wⱼ = fⱼ − [j = t],   dw/dz = 1 + (1 − σ(z)) = 2 − σ(z),   so ∂L/∂zⱼ = (fⱼ − [j = t])·(2 − σ(zⱼ)).
+/// The softmax is the same with w = z and dw/dz = 1.</para>
+/// <para>Three definitions of the same numbers, each tested against the next: the backend's fused row kernels
+/// (IBackend.Heads.cs; CPU in CpuBackend.Heads.cs), the plain scalar rows of <see cref="NormalizerReference"/>
+/// (double precision), and the composed ops <see cref="Tensor.LogSigsoftmax"/> / <see cref="Tensor.LogSoftmax"/>
+/// that <see cref="OutputHead.LogProbsComposed"/> builds on the tape.</para>
+/// </remarks>
+internal static class HeadNll
 {
     /// <summary>
     /// −Σₙ log p(tₙ | gₙ) (or its mean). Builds the logits and nothing else of size N×V. When a gradient will
