@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TinyGrad.Data;
 using TinyGrad.Models;
 
 namespace WordLM;
@@ -22,8 +23,11 @@ public static class RankCommand
             { checkpoint, data, test, contexts, metrics };
         command.SetAction(p =>
         {
-            var (model, vocab) = WordLMCheckpoint.Load(p.GetValue(checkpoint)!);
-            var tokens = DataSource.TestTokens("rank", p.GetValue(data), p.GetValue(test), vocab);
+            string path = p.GetValue(checkpoint)!, testFile = DataSource.TestFile("rank", p.GetValue(data), p.GetValue(test));
+            new PathChecks().Input("--checkpoint", path).Input(p.GetValue(data) is null ? "--test" : "--data", testFile)
+                .Output("--metrics-json", p.GetValue(metrics)).Verify();
+            var (model, vocab) = CheckpointFile.Load(path);
+            var tokens = TextCorpus.Tokenize(testFile, vocab);
             int requested = p.GetValue(contexts);
             var result = LogProbRank.Compute(model, tokens, requested);
             Console.WriteLine($"model: {model.Config.Head} head, emsize {model.Config.EmSize}, nhidlast {model.Config.NHidLast}" +

@@ -22,6 +22,7 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var o = options.Read(parse);
+            PathChecks.ForTraining(o, o.Save is null ? [] : [(o.Save, o.Save)]).Verify(); // before any work
             var result = Trainer.Train(o);
             if (o.MetricsJson is not null) MetricsFile.Write(o.MetricsJson, result.Metrics.ToJsonObject());
             if (o.Plot is not null) Curves.Save(o.Plot, [result.Metrics]);
