@@ -34,6 +34,7 @@ public static class CompareCommand
         var command = new Command("compare", "Train several heads with identical settings and compare perplexity and the rank of log P.");
         options.AddTo(command);
         command.Options.Add(heads);
+        InvariantNumbers.ApplyTo(command);
         command.SetAction(p => Run(options.Read(p), ParseHeads(p.GetValue(heads))));
         return command;
     }

@@ -20,6 +20,7 @@ public static class EvalCommand
         batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--batch-size must be positive"); });
         bptt.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--bptt must be positive"); });
         var command = new Command("eval", "Score a checkpoint on a test split (the reference evaluation protocol).") { checkpoint, data, test, batchSize, bptt, metrics };
+        InvariantNumbers.ApplyTo(command);
         command.SetAction(p =>
         {
             string path = p.GetValue(checkpoint)!, testFile = DataSource.TestFile("eval", p.GetValue(data), p.GetValue(test));

@@ -25,6 +25,7 @@ public static class GenerateCommand
             if (!(t > 0) || float.IsInfinity(t)) r.AddError($"--temperature must be a finite number > 0, got {t}");
         });
         var command = new Command("generate", "Sample text from a checkpoint.") { checkpoint, prompt, words, temperature, seed };
+        InvariantNumbers.ApplyTo(command);
         command.SetAction(p =>
         {
             string path = p.GetValue(checkpoint)!;

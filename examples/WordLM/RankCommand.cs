@@ -21,6 +21,7 @@ public static class RankCommand
         contexts.Validators.Add(r => { int n = r.GetValueOrDefault<int>(); if (n <= 0) r.AddError($"--contexts must be positive, got {n}"); });
         var command = new Command("rank", "The numerical rank of a checkpoint's log-probability matrix, with the softmax bound d + 2.")
             { checkpoint, data, test, contexts, metrics };
+        InvariantNumbers.ApplyTo(command);
         command.SetAction(p =>
         {
             string path = p.GetValue(checkpoint)!, testFile = DataSource.TestFile("rank", p.GetValue(data), p.GetValue(test));

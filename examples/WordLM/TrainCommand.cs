@@ -19,6 +19,7 @@ public static class TrainCommand
         ArgumentNullException.ThrowIfNull(command);
         var options = new TrainOptionSet();
         options.AddTo(command);
+        InvariantNumbers.ApplyTo(command);
         command.SetAction(parse =>
         {
             var o = options.Read(parse);
