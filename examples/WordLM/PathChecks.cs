@@ -120,7 +120,8 @@ public sealed partial class PathChecks
     {
         string full = FullPath(e);
         string name = Path.GetFileName(full);
-        if (name.Length == 0 || Directory.Exists(full)) throw Fail(e, "is a directory; give a file name");
+        // compare's --save DIR would write DIR.softmax beside the folder: surely not what a folder was given for.
+        if (name.Length == 0 || Directory.Exists(full) || Directory.Exists(e.Shown)) throw Fail(e, "is a directory; give a file name");
         int nameBytes = Encoding.UTF8.GetByteCount(name);
         if (nameBytes + TempSuffixBytes > MaxNameBytes)
             throw Fail(e, $"the file name is {nameBytes} bytes long; names may have at most {MaxNameBytes - TempSuffixBytes} (the file system's {MaxNameBytes} less room for a temporary file)");

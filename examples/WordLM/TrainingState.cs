@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TinyGrad;
 using TinyGrad.IO;
 using TinyGrad.Optim;
@@ -18,6 +19,10 @@ public sealed record TrainingState(
     Dictionary<string, Tensor> Weights, Dictionary<string, Tensor>? Best, OptimizerState Optimizer)
 {
     private const string Format = "tinygrad.wordlm.train-state";
+
+    // A hand-edited "NaN" or "Infinity" reads as the number, so the range check can name the field (plain JSON would
+    // fail with a parser message instead).
+    private static readonly JsonSerializerOptions Numbers = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>
     /// The options that define the run (<see cref="RunIdentity"/>), compared on resume; null in states written
@@ -63,11 +68,11 @@ public sealed record TrainingState(
             Dictionary<string, Tensor> Part(string prefix) =>
                 tensors.Where(t => t.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(t => t.Key[prefix.Length..], t => t.Value);
             var counters = JsonSerializer.Deserialize<long[]>(meta["counters"])!;
-            var sums = JsonSerializer.Deserialize<double[]>(meta["sums"])!;
+            var sums = JsonSerializer.Deserialize<double[]>(meta["sums"], Numbers)!;
             var best = Part("best/");
             var state = new TrainingState(
                 int.Parse(meta["epoch"], CultureInfo.InvariantCulture), counters[0], counters[1], sums[0], counters[2], sums[1],
-                JsonSerializer.Deserialize<double[]>(meta["valid_history"])!, meta["averaged"] == "1",
+                JsonSerializer.Deserialize<double[]>(meta["valid_history"], Numbers)!, meta["averaged"] == "1",
                 JsonSerializer.Deserialize<ulong[]>(meta["model_rng"])!, JsonSerializer.Deserialize<ulong[]>(meta["trainer_rng"])!, sums[2],
                 Part("weights/"), best.Count > 0 ? best : null,
                 new OptimizerState(meta["optimizer_kind"], Part("optim/"), JsonSerializer.Deserialize<Dictionary<string, double>>(meta["optimizer_scalars"])!))
