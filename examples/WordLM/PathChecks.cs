@@ -96,6 +96,9 @@ public sealed partial class PathChecks
         }
     }
 
+    // The reason of a failed open, without repeating the path the message already names.
+    private static string Why(Exception x) => x is UnauthorizedAccessException ? "permission denied" : Program.OneLine(x.Message);
+
     private static string Described(Entry e) => e.Role is null ? "" : $" ({e.Role})";
 
     private static ArgumentException Fail(Entry e, string why) =>
@@ -112,7 +115,7 @@ public sealed partial class PathChecks
         }
         catch (Exception x) when (x is UnauthorizedAccessException or IOException)
         {
-            throw Fail(e, $"cannot be read ({Program.OneLine(x.Message)})");
+            throw Fail(e, $"cannot be read ({Why(x)})");
         }
     }
 
@@ -137,7 +140,7 @@ public sealed partial class PathChecks
             }
             catch (Exception x) when (x is UnauthorizedAccessException or IOException)
             {
-                throw Fail(e, $"cannot be written ({Program.OneLine(x.Message)})");
+                throw Fail(e, $"cannot be written ({Why(x)})");
             }
         }
         string folder = Path.GetDirectoryName(full) ?? full;
@@ -150,7 +153,7 @@ public sealed partial class PathChecks
         }
         catch (Exception x) when (x is UnauthorizedAccessException or IOException)
         {
-            throw Fail(e, $"the folder {folder} is not writable ({Program.OneLine(x.Message)})");
+            throw Fail(e, $"the folder {folder} is not writable ({Why(x)})");
         }
     }
 
