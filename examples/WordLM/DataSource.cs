@@ -127,7 +127,10 @@ public static class DataSource
     {
         var vocab = TextCorpus.BuildVocabulary(train, valid, test);
         return new Splits(vocab, TextCorpus.Tokenize(train, vocab), TextCorpus.Tokenize(valid, vocab), TextCorpus.Tokenize(test, vocab),
-            $"{train} | {valid} | {test}", null) { Files = (train, valid, test) };
+            $"{train} | {valid} | {test}", null)
+        {
+            Files = (train, valid, test),
+        };
     }
 
     /// <summary>The built-in corpus: a seeded Markov source whose optimum perplexity is known exactly.</summary>

@@ -219,7 +219,10 @@ public static class Trainer
                 new TrainingState(epoch, step, trainTokens, trainNllSum, trainNllCount, bestValid, [.. validHistory], averaged is not null,
                     generator.GetState(), rng.GetState(), secondsBefore + clock.Elapsed.TotalSeconds,
                     model.StateDict(), best?.ToDictionary(p => p.Key, p => Tensor.FromArray(p.Value, model.StateDict()[p.Key].Shape, null)),
-                    ((Optimizer?)averaged ?? optimizer).GetState()) { Run = run }.Save(TrainingState.PathFor(o.Save));
+                    ((Optimizer?)averaged ?? optimizer).GetState())
+                {
+                    Run = run,
+                }.Save(TrainingState.PathFor(o.Save));
             }
         }
         double seconds = secondsBefore + clock.Elapsed.TotalSeconds;
