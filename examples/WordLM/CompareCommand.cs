@@ -34,6 +34,7 @@ public static class CompareCommand
         var command = new Command("compare", "Train several heads with identical settings and compare perplexity and the rank of log P.");
         options.AddTo(command);
         command.Options.Add(heads);
+        InvariantNumbers.ApplyTo(command);
         command.SetAction(p => Run(options.Read(p), ParseHeads(p.GetValue(heads))));
         return command;
     }
@@ -66,6 +67,7 @@ public static class CompareCommand
     {
         if (o.Experts > 1 && !heads.Any(h => h is "mos" or "moss"))
             throw new ArgumentException($"--experts {o.Experts} needs a mixture head (mos or moss) in --heads {string.Join(",", heads)}");
+        PathChecks.ForTraining(o, o.Save is null ? [] : heads.Select(h => (o.Save, HeadPath(o.Save, h)))).Verify(); // before any work
         var splits = DataSource.Resolve(o); // once: every head sees the very same streams
         // Per head: the experts only where they apply, and its own checkpoint file. Checking every shape before
         // training anything keeps a bad option from surfacing only after the first heads have run for minutes.

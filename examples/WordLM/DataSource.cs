@@ -3,7 +3,11 @@ using TinyGrad.Data;
 namespace WordLM;
 
 /// <summary>The three token streams a run trains, validates and tests on, with their vocabulary.</summary>
-public sealed record Splits(Vocabulary Vocabulary, int[] Train, int[] Valid, int[] Test, string Description, double? OptimumPerplexity);
+public sealed record Splits(Vocabulary Vocabulary, int[] Train, int[] Valid, int[] Test, string Description, double? OptimumPerplexity)
+{
+    /// <summary>The train, valid and test files the splits were read from; null for the built-in corpus.</summary>
+    public (string Train, string Valid, string Test)? Files { get; init; }
+}
 
 /// <summary>Resolves <c>--data DIR</c>, <c>--train/--valid/--test</c>, or the built-in synthetic corpus.</summary>
 public static class DataSource
@@ -47,16 +51,76 @@ public static class DataSource
     }
 
     /// <summary>
-    /// The test split of <c>--data DIR</c> or <c>--test FILE</c> (at most one), as ids of a checkpoint's
-    /// vocabulary: what <c>eval</c> and <c>rank</c> score. With neither, the built-in corpus of seed 1, the one the
-    /// no-argument run trains on, so that its saved model can be scored and ranked straight away.
+    /// The files a training run reads, each with the option that names it (<c>--data</c> for the files found in
+    /// its folder); none for the built-in corpus. Checks the same combinations as <see cref="Resolve"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">Both are given, or the built-in corpus has words the vocabulary lacks.</exception>
-    public static int[] TestTokens(string verb, string? directory, string? file, Vocabulary vocab)
+    public static IReadOnlyList<(string Option, string Path)> InputFiles(TrainOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        int given = new[] { o.Train, o.Valid, o.Test }.Count(f => f is not null);
+        if (o.Data is not null && given > 0) throw new ArgumentException("give either --data DIR or --train/--valid/--test, not both");
+        if (given is > 0 and < 3) throw new ArgumentException("--train, --valid and --test go together: give all three");
+        if (o.Data is not null)
+        {
+            var (train, valid, test) = FindFiles(o.Data);
+            return [("--data", train), ("--data", valid), ("--data", test)];
+        }
+        return given == 3 ? [("--train", o.Train!), ("--valid", o.Valid!), ("--test", o.Test!)] : [];
+    }
+
+    /// <summary>
+    /// Refuses splits too short for the run before any training: the training split must fill
+    /// <paramref name="batchSize"/> streams of at least 2 tokens, and the validation and test splits the
+    /// <paramref name="evalBatchSize"/> streams of the evaluation protocol (<see cref="Batches"/>' rule).
+    /// </summary>
+    /// <exception cref="CorpusException">A split is too short; the message names its file.</exception>
+    public static void CheckLengths(Splits splits, int batchSize, int evalBatchSize)
+    {
+        ArgumentNullException.ThrowIfNull(splits);
+        string[] names = splits.Files is { } f ? [f.Train, f.Valid, f.Test] : ["the training split", "the validation split", "the test split"];
+        (int[] Tokens, int Streams, string Use)[] splitsUsed =
+            [(splits.Train, batchSize, "--batch-size"), (splits.Valid, evalBatchSize, "validation's"), (splits.Test, evalBatchSize, "testing's")];
+        for (int k = 0; k < 3; k++)
+        {
+            var (tokens, streams, use) = splitsUsed[k];
+            if (tokens.Length / streams < 2)
+                throw new CorpusException($"{names[k]}: {tokens.Length} tokens are too few for {use} {streams} streams (at least {2 * streams} are needed)");
+        }
+    }
+
+    /// <summary>
+    /// The test split <c>eval</c> and <c>rank</c> score, as ids of a checkpoint's vocabulary: the file from
+    /// <see cref="TestFile"/>, or with none the built-in corpus of seed 1, the one the no-argument run trains on, so
+    /// that its saved model can be scored and ranked straight away.
+    /// </summary>
+    /// <exception cref="ArgumentException">The built-in corpus has words the vocabulary lacks.</exception>
+    public static int[] TestTokens(string verb, string? testFile, Vocabulary vocab) =>
+        testFile is null ? BuiltInTestTokens(verb, vocab) : TextCorpus.Tokenize(testFile, vocab);
+
+    /// <summary>The test file of <c>--data DIR</c> or <c>--test FILE</c> (at most one); null for the built-in corpus.</summary>
+    /// <exception cref="ArgumentException">Both are given.</exception>
+    public static string? TestFile(string verb, string? directory, string? file)
     {
         if (directory is not null && file is not null) throw new ArgumentException($"{verb}: give one of --data DIR or --test FILE, not both");
-        if (directory is null && file is null) return BuiltInTestTokens(verb, vocab);
-        return TextCorpus.Tokenize(file ?? FindFiles(directory!).Test, vocab);
+        return file ?? (directory is null ? null : FindFiles(directory).Test);
+    }
+
+    /// <summary>
+    /// How many of a file's tokens (with <c>&lt;eos&gt;</c> at each line end, as <see cref="TextCorpus.Tokenize"/>
+    /// counts them) are words missing from <paramref name="vocab"/>, which tokenizing maps to <c>&lt;unk&gt;</c>; a
+    /// literal <c>&lt;unk&gt;</c> in the text is not counted, since it was unknown before the model saw it.
+    /// </summary>
+    public static (long Missing, long Tokens) OutOfVocabulary(string file, Vocabulary vocab)
+    {
+        ArgumentNullException.ThrowIfNull(vocab);
+        long missing = 0, tokens = 0;
+        foreach (var line in TextCorpus.ReadLines(file))
+        {
+            tokens += line.Length + 1;
+            foreach (var w in line)
+                if (w != Vocabulary.Unk && !vocab.TryGetId(w, out _)) missing++;
+        }
+        return (missing, tokens);
     }
 
     private static int[] BuiltInTestTokens(string verb, Vocabulary vocab)
@@ -77,7 +141,10 @@ public static class DataSource
     {
         var vocab = TextCorpus.BuildVocabulary(train, valid, test);
         return new Splits(vocab, TextCorpus.Tokenize(train, vocab), TextCorpus.Tokenize(valid, vocab), TextCorpus.Tokenize(test, vocab),
-            $"{train} | {valid} | {test}", null);
+            $"{train} | {valid} | {test}", null)
+        {
+            Files = (train, valid, test),
+        };
     }
 
     /// <summary>The built-in corpus: a seeded Markov source whose optimum perplexity is known exactly.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using TinyGrad.Data;
 using TinyGrad.Models;
 
 namespace WordLM;
@@ -19,11 +20,26 @@ public static class EvalCommand
         batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--batch-size must be positive"); });
         bptt.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--bptt must be positive"); });
         var command = new Command("eval", "Score a checkpoint on a test split (the reference evaluation protocol).") { checkpoint, data, test, batchSize, bptt, metrics };
+        InvariantNumbers.ApplyTo(command);
         command.SetAction(p =>
         {
-            var (model, vocab) = WordLMCheckpoint.Load(p.GetValue(checkpoint)!);
-            var tokens = DataSource.TestTokens("eval", p.GetValue(data), p.GetValue(test), vocab);
-            var result = Evaluation.Evaluate(model, tokens, p.GetValue(batchSize), p.GetValue(bptt));
+            string path = p.GetValue(checkpoint)!;
+            string? testFile = DataSource.TestFile("eval", p.GetValue(data), p.GetValue(test));
+            new PathChecks().Input("--checkpoint", path).Input(p.GetValue(data) is null ? "--test" : "--data", testFile)
+                .Output("--metrics-json", p.GetValue(metrics)).Verify();
+            var (model, vocab) = CheckpointFile.Load(path);
+            var tokens = DataSource.TestTokens("eval", testFile, vocab);
+            int streams = p.GetValue(batchSize);
+            if (tokens.Length / streams < 2)
+                throw new CorpusException($"{testFile ?? "the built-in test split"}: {tokens.Length} tokens are too few for --batch-size {streams} (at least {2 * streams} are needed)");
+            if (testFile is not null && vocab.TryGetId(Vocabulary.Unk, out _))
+            {
+                // Scoring text against another corpus's vocabulary "works" and gives a meaningless perplexity: say so.
+                var (missing, total) = DataSource.OutOfVocabulary(testFile, vocab);
+                if (missing > total / 100)
+                    Console.Error.WriteLine($"wordlm: warning: {testFile}: {missing:N0} of {total:N0} tokens ({100.0 * missing / total:F1} %) are not in the checkpoint's vocabulary and were scored as {Vocabulary.Unk}");
+            }
+            var result = Evaluation.Evaluate(model, tokens, streams, p.GetValue(bptt));
             if (p.GetValue(metrics) is string m)
                 File.WriteAllText(m, JsonSerializer.Serialize(new { loss = result.Loss, ppl = result.Perplexity, tokens = result.Tokens }));
             Console.WriteLine($"test loss {result.Loss:F4} | test ppl {result.Perplexity:F2}");

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using TinyGrad;
 using TinyGrad.Data;
-using TinyGrad.Models;
 
 namespace WordLM;
 
@@ -26,16 +25,30 @@ public static class GenerateCommand
             if (!(t > 0) || float.IsInfinity(t)) r.AddError($"--temperature must be a finite number > 0, got {t}");
         });
         var command = new Command("generate", "Sample text from a checkpoint.") { checkpoint, prompt, words, temperature, seed };
+        InvariantNumbers.ApplyTo(command);
         command.SetAction(p =>
         {
-            var (model, vocab) = WordLMCheckpoint.Load(p.GetValue(checkpoint)!);
+            string path = p.GetValue(checkpoint)!;
+            new PathChecks().Input("--checkpoint", path).Verify();
+            var (model, vocab) = CheckpointFile.Load(path);
             var promptIds = Sampler.PromptIds(p.GetValue(prompt), vocab);
             // Condition on a sentence start, as every training sentence but the first began after an <eos>.
             int[] context = vocab.TryGetId(Vocabulary.Eos, out int eos) ? [eos, .. promptIds] : promptIds;
             if (context.Length == 0)
                 throw new ArgumentException($"generate: the vocabulary has no '{Vocabulary.Eos}' to start a sentence from; give --prompt");
-            var sampled = Sampler.Sample(model, context, p.GetValue(words), p.GetValue(temperature), new Generator(p.GetValue(seed)));
-            Console.Write(Sampler.Format(promptIds.Concat(sampled).Select(id => vocab[id])));
+            // Each word is printed as it is drawn: memory stays flat and the text appears as it grows, however
+            // many words are asked for. Console.Out writes through; the periodic flush covers a buffered one.
+            var draws = Sampler.Draws(model, context, p.GetValue(words), p.GetValue(temperature), new Generator(p.GetValue(seed)));
+            var output = new WordWriter(Console.Out);
+            foreach (int id in promptIds) output.Write(vocab[id]);
+            long n = 0;
+            foreach (int id in draws)
+            {
+                output.Write(vocab[id]);
+                if (++n % 256 == 0) Console.Out.Flush();
+            }
+            output.Finish();
+            Console.Out.Flush();
             return 0;
         });
         return command;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using TinyGrad.Data;
 using TinyGrad.IO;
 using TinyGrad.Models;
+using TinyGrad.NN;
 
 namespace WordLM;
 
@@ -47,17 +48,27 @@ public static class Program
             // Our own handler below turns input errors into one line and exit code 2 (the default prints a stack trace).
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is ArgumentException or CorpusException or SafeTensorsException or CheckpointException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is ArgumentException or CorpusException or SafeTensorsException or CheckpointException or FileNotFoundException
+                                       or DirectoryNotFoundException or PathTooLongException or UnauthorizedAccessException or StateDictException)
         {
-            Console.Error.WriteLine($"wordlm: {e.Message}");
+            // About what the user gave: a file that cannot be read, a state that does not fit the model, ...
+            Console.Error.WriteLine($"wordlm: {OneLine(e.Message)}");
             return 2;
         }
         catch (Exception e) when (e is TrainingDivergedException or RankUndefinedException)
         {
-            Console.Error.WriteLine($"wordlm: {e.Message}");
+            Console.Error.WriteLine($"wordlm: {OneLine(e.Message)}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            // Anything else (a full disk, a bug) still ends in one line: the run failed, and a stack trace helps
+            // no one at the command line. The message of an I/O error names the file already.
+            Console.Error.WriteLine($"wordlm: {OneLine(e.Message)}");
             return 1;
         }
     }
 
-    private static string OneLine(string message) => string.Join(" ", message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
+    /// <summary>A message on one line: line breaks and tabs become single spaces.</summary>
+    internal static string OneLine(string message) => string.Join(" ", message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries));
 }

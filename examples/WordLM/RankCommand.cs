@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TinyGrad.Data;
 using TinyGrad.Models;
 
 namespace WordLM;
@@ -20,10 +21,15 @@ public static class RankCommand
         contexts.Validators.Add(r => { int n = r.GetValueOrDefault<int>(); if (n <= 0) r.AddError($"--contexts must be positive, got {n}"); });
         var command = new Command("rank", "The numerical rank of a checkpoint's log-probability matrix, with the softmax bound d + 2.")
             { checkpoint, data, test, contexts, metrics };
+        InvariantNumbers.ApplyTo(command);
         command.SetAction(p =>
         {
-            var (model, vocab) = WordLMCheckpoint.Load(p.GetValue(checkpoint)!);
-            var tokens = DataSource.TestTokens("rank", p.GetValue(data), p.GetValue(test), vocab);
+            string path = p.GetValue(checkpoint)!;
+            string? testFile = DataSource.TestFile("rank", p.GetValue(data), p.GetValue(test));
+            new PathChecks().Input("--checkpoint", path).Input(p.GetValue(data) is null ? "--test" : "--data", testFile)
+                .Output("--metrics-json", p.GetValue(metrics)).Verify();
+            var (model, vocab) = CheckpointFile.Load(path);
+            var tokens = DataSource.TestTokens("rank", testFile, vocab);
             int requested = p.GetValue(contexts);
             var result = LogProbRank.Compute(model, tokens, requested);
             Console.WriteLine($"model: {model.Config.Head} head, emsize {model.Config.EmSize}, nhidlast {model.Config.NHidLast}" +

@@ -1,4 +1,3 @@
-using System.Text;
 using TinyGrad;
 using TinyGrad.Data;
 using TinyGrad.NN;
@@ -40,7 +39,15 @@ public static class Sampler
     /// <param name="words">How many ids to sample.</param>
     /// <param name="temperature">T &gt; 0: below 1 sharpens the distribution, above 1 flattens it.</param>
     /// <param name="generator">The random source of the draws.</param>
-    public static int[] Sample(TinyGrad.Models.WordLM model, int[] context, int words, float temperature, Generator generator)
+    public static int[] Sample(TinyGrad.Models.WordLM model, int[] context, int words, float temperature, Generator generator) =>
+        [.. Draws(model, context, words, temperature, generator)];
+
+    /// <summary>
+    /// The draws of <see cref="Sample"/>, one at a time as they are made (the same ids for the same arguments), so
+    /// a caller can print each before the next is drawn. The arguments are checked at once; the model is in
+    /// evaluation mode, under no-grad, while the sequence is enumerated, and gets its mode back when it ends.
+    /// </summary>
+    public static IEnumerable<int> Draws(TinyGrad.Models.WordLM model, int[] context, int words, float temperature, Generator generator)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(context);
@@ -48,7 +55,11 @@ public static class Sampler
         if (context.Length == 0) throw new ArgumentException("generate: the context is empty; the model needs at least one word to start from");
         if (words <= 0) throw new ArgumentException($"generate: --words {words} must be positive");
         if (!(temperature > 0) || !float.IsFinite(temperature)) throw new ArgumentException($"generate: --temperature {temperature} must be a finite number > 0");
+        return Iterate(model, context, words, temperature, generator);
+    }
 
+    private static IEnumerable<int> Iterate(TinyGrad.Models.WordLM model, int[] context, int words, float temperature, Generator generator)
+    {
         bool wasTraining = model.Training;
         model.Eval();
         try
@@ -56,18 +67,16 @@ public static class Sampler
             using var noGrad = Autograd.NoGrad();
             var (hidden, state, _, _) = model.Forward(context, context.Length, 1, null);
             var last = hidden.Narrow(0, context.Length - 1, 1); // only the last position predicts the first new word
-            var sampled = new int[words];
             var weights = new double[model.Config.VocabSize];
             for (int n = 0; n < words; n++)
             {
                 int id = Draw(model.LogProbs(last).ToArray(), temperature, weights, generator);
-                sampled[n] = id;
+                yield return id;
                 if (n + 1 == words) break; // no need to run the model on the last word
                 LstmState[] next;
                 (last, next, _, _) = model.Forward([id], 1, 1, state);
                 state = next;
             }
-            return sampled;
         }
         finally
         {
@@ -77,27 +86,16 @@ public static class Sampler
 
     /// <summary>
     /// The words as text: separated by spaces, <c>&lt;eos&gt;</c> as a line break, and a final line break if the
-    /// text does not already end with one.
+    /// text does not already end with one (what <see cref="WordWriter"/> writes).
     /// </summary>
     public static string Format(IEnumerable<string> words)
     {
         ArgumentNullException.ThrowIfNull(words);
-        var sb = new StringBuilder();
-        bool lineStart = true;
-        foreach (var w in words)
-        {
-            if (w == Vocabulary.Eos)
-            {
-                sb.Append('\n');
-                lineStart = true;
-                continue;
-            }
-            if (!lineStart) sb.Append(' ');
-            sb.Append(w);
-            lineStart = false;
-        }
-        if (!lineStart) sb.Append('\n');
-        return sb.ToString();
+        using var text = new StringWriter();
+        var writer = new WordWriter(text);
+        foreach (var w in words) writer.Write(w);
+        writer.Finish();
+        return text.ToString();
     }
 
     // One draw from softmax(logp / T), computed in double with the maximum subtracted so that a small T cannot

@@ -25,10 +25,12 @@ public static class TrainCommand
         ArgumentNullException.ThrowIfNull(command);
         var options = new TrainOptionSet();
         options.AddTo(command);
+        InvariantNumbers.ApplyTo(command);
         command.SetAction(parse =>
         {
             var o = options.Read(parse);
             if (saveByDefault && o.Save is null) o = o with { Save = DefaultSave };
+            PathChecks.ForTraining(o, o.Save is null ? [] : [(o.Save, o.Save)]).Verify(); // before any work
             var result = Trainer.Train(o);
             if (o.MetricsJson is not null) MetricsFile.Write(o.MetricsJson, result.Metrics.ToJsonObject());
             if (o.Plot is not null) Curves.Save(o.Plot, [result.Metrics]);

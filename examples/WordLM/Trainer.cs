@@ -18,6 +18,7 @@ namespace WordLM;
 public static class Trainer
 {
     private const int EvalBatchSize = 10, EvalBptt = 35; // the reference evaluation protocol
+    private const int MaxExperts = 1024;
 
     /// <summary>
     /// The model shape the options ask for: <c>--experts</c> only with a mixture head (default 4 there), and
@@ -30,7 +31,12 @@ public static class Trainer
         bool mixture = o.Head is "mos" or "moss";
         if (!mixture && o.Experts > 1) throw new ArgumentException($"--experts {o.Experts} needs a mixture head (mos or moss), not --head {o.Head}");
         int experts = mixture ? (o.Experts > 0 ? o.Experts : 4) : 1;
-        return new WordLMConfig(vocabSize, o.EmSize, o.NHid, o.NLayers, o.Head, experts, o.NHidLast > 0 ? o.NHidLast : null, o.Tied);
+        // More components than words (or than any mixture needs) only makes a run take minutes before it fails.
+        if (mixture && o.Experts > Math.Min(vocabSize, MaxExperts))
+            throw new ArgumentException($"--experts {o.Experts} must be at most {(vocabSize < MaxExperts ? $"the vocabulary size, {vocabSize}" : $"{MaxExperts}")}");
+        var config = new WordLMConfig(vocabSize, o.EmSize, o.NHid, o.NLayers, o.Head, experts, o.NHidLast > 0 ? o.NHidLast : null, o.Tied);
+        ModelSize.Check(config); // before anything is allocated
+        return config;
     }
 
     /// <summary>
@@ -52,6 +58,8 @@ public static class Trainer
         if (o.Threads > 0) CpuThreads.Count = o.Threads;
         splits ??= DataSource.Resolve(o);
         var config = ConfigFor(o, splits.Vocabulary.Count);
+        DataSource.CheckLengths(splits, o.BatchSize, EvalBatchSize); // a short split fails now, not after the epochs
+        var run = RunIdentity.Of(o, config, splits); // kept in the state, compared on resume
         bool mixture = config.IsMixture;
         int experts = config.Experts;
         var generator = new Generator(o.Seed); // initialisation, then every dropout mask
@@ -120,7 +128,15 @@ public static class Trainer
         {
             // Continue exactly where the saved run finished an epoch: weights, optimizer, counters, RNG streams.
             var saved = TrainingState.Load(o.Resume);
-            model.LoadStateDict(saved.Weights);
+            run = RunIdentity.CheckResume(o.Resume, saved.Run, run);
+            try
+            {
+                model.LoadStateDict(saved.Weights);
+            }
+            catch (StateDictException e) // a state written before identities were kept, by another model
+            {
+                throw new ArgumentException($"--resume {o.Resume}: the state does not fit this model ({Program.OneLine(e.Message)})", e);
+            }
             if (saved.Averaged)
             {
                 averaged = new Asgd(parameters, optimizer.LearningRate, lambd: 0f, t0: 0f, weightDecay: o.WDecay);
@@ -135,6 +151,7 @@ public static class Trainer
             best = saved.Best?.ToDictionary(p => p.Key, p => p.Value.ToArray());
             Console.WriteLine($"resumed from {o.Resume} after epoch {saved.Epoch} (step {step:N0})");
         }
+        double bestAtStart = bestValid; // a resumed run's best model was saved by the run it continues
 
         for (int epoch = firstEpoch; epoch <= o.Epochs && !stop; epoch++)
         {
@@ -215,7 +232,10 @@ public static class Trainer
                 new TrainingState(epoch, step, trainTokens, trainNllSum, trainNllCount, bestValid, [.. validHistory], averaged is not null,
                     generator.GetState(), rng.GetState(), secondsBefore + clock.Elapsed.TotalSeconds,
                     model.StateDict(), best?.ToDictionary(p => p.Key, p => Tensor.FromArray(p.Value, model.StateDict()[p.Key].Shape, null)),
-                    ((Optimizer?)averaged ?? optimizer).GetState()).Save(TrainingState.PathFor(o.Save));
+                    ((Optimizer?)averaged ?? optimizer).GetState())
+                {
+                    Run = run,
+                }.Save(TrainingState.PathFor(o.Save));
             }
         }
         double seconds = secondsBefore + clock.Elapsed.TotalSeconds;
@@ -223,6 +243,9 @@ public static class Trainer
         // Score the test split with the best model seen (by validation perplexity).
         if (best is not null)
             model.LoadStateDict(best.ToDictionary(p => p.Key, p => Tensor.FromArray(p.Value, model.StateDict()[p.Key].Shape, null)));
+        // No epoch of this (resumed) run improved, so it wrote no model: write the best one from the state, so the file
+        // the summary names holds it even if it was removed or the earlier run saved elsewhere.
+        if (o.Save is not null && best is not null && !(bestValid < bestAtStart)) WordLMCheckpoint.Save(o.Save, model, splits.Vocabulary);
         var test = Evaluation.Evaluate(model, splits.Test, EvalBatchSize, EvalBptt);
         double trainPpl = Math.Exp(trainNllSum / Math.Max(1, trainNllCount));
         double tokensPerSecond = trainTokens / Math.Max(1e-9, seconds);
@@ -232,7 +255,7 @@ public static class Trainer
         Console.WriteLine($"  train ppl {trainPpl:F2} | best valid ppl {Math.Exp(bestValid):F2} | test ppl {test.Perplexity:F2}");
         if (splits.OptimumPerplexity is double optimum)
             Console.WriteLine($"  optimum ppl {optimum:F2} (the exact entropy rate of the built-in source: no model can do better)");
-        if (o.Save is not null)
+        if (o.Save is not null && best is not null)
         {
             Console.WriteLine($"  best model saved to {o.Save}");
             Console.WriteLine($"  next: generate --checkpoint {o.Save} --words 30, or rank --checkpoint {o.Save}{(o.Data is not null ? $" --data {o.Data}" : o.Test is not null ? $" --test {o.Test}" : "")}");

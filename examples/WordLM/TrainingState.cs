@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TinyGrad;
 using TinyGrad.IO;
 using TinyGrad.Optim;
@@ -18,6 +19,16 @@ public sealed record TrainingState(
     Dictionary<string, Tensor> Weights, Dictionary<string, Tensor>? Best, OptimizerState Optimizer)
 {
     private const string Format = "tinygrad.wordlm.train-state";
+
+    // A hand-edited "NaN" or "Infinity" reads as the number, so the range check can name the field (plain JSON would
+    // fail with a parser message instead).
+    private static readonly JsonSerializerOptions Numbers = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>
+    /// The options that define the run (<see cref="RunIdentity"/>), compared on resume; null in states written
+    /// before they were kept.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Run { get; init; }
 
     /// <summary>The state file that goes with a model file.</summary>
     public static string PathFor(string modelPath) => modelPath + ".state";
@@ -42,6 +53,7 @@ public sealed record TrainingState(
             ["optimizer_kind"] = Optimizer.Kind,
             ["optimizer_scalars"] = JsonSerializer.Serialize(Optimizer.Scalars),
         };
+        if (Run is not null) meta[RunIdentity.MetaKey] = JsonSerializer.Serialize(Run);
         SafeTensors.Save(path, tensors, meta);
     }
 
@@ -56,18 +68,48 @@ public sealed record TrainingState(
             Dictionary<string, Tensor> Part(string prefix) =>
                 tensors.Where(t => t.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(t => t.Key[prefix.Length..], t => t.Value);
             var counters = JsonSerializer.Deserialize<long[]>(meta["counters"])!;
-            var sums = JsonSerializer.Deserialize<double[]>(meta["sums"])!;
+            var sums = JsonSerializer.Deserialize<double[]>(meta["sums"], Numbers)!;
             var best = Part("best/");
-            return new TrainingState(
+            var state = new TrainingState(
                 int.Parse(meta["epoch"], CultureInfo.InvariantCulture), counters[0], counters[1], sums[0], counters[2], sums[1],
-                JsonSerializer.Deserialize<double[]>(meta["valid_history"])!, meta["averaged"] == "1",
+                JsonSerializer.Deserialize<double[]>(meta["valid_history"], Numbers)!, meta["averaged"] == "1",
                 JsonSerializer.Deserialize<ulong[]>(meta["model_rng"])!, JsonSerializer.Deserialize<ulong[]>(meta["trainer_rng"])!, sums[2],
                 Part("weights/"), best.Count > 0 ? best : null,
-                new OptimizerState(meta["optimizer_kind"], Part("optim/"), JsonSerializer.Deserialize<Dictionary<string, double>>(meta["optimizer_scalars"])!));
+                new OptimizerState(meta["optimizer_kind"], Part("optim/"), JsonSerializer.Deserialize<Dictionary<string, double>>(meta["optimizer_scalars"])!))
+            {
+                Run = meta.TryGetValue(RunIdentity.MetaKey, out var run) ? JsonSerializer.Deserialize<Dictionary<string, string>>(run) : null,
+            };
+            if (state.Problem(meta["averaged"]) is string problem)
+                throw new SafeTensorsException(path, $"damaged training state: {problem}");
+            return state;
         }
-        catch (Exception e) when (e is KeyNotFoundException or JsonException or FormatException or IndexOutOfRangeException or NullReferenceException)
+        catch (Exception e) when (e is KeyNotFoundException or JsonException or FormatException or IndexOutOfRangeException or NullReferenceException or OverflowException)
         {
             throw new SafeTensorsException(path, $"damaged training state ({e.Message})");
         }
+    }
+
+    // The first field outside what a run can write (a hand-edited or damaged state), or null. Each check names the
+    // field as the file stores it, so the message points at what to fix.
+    private string? Problem(string averaged)
+    {
+        static bool Finite(double x) => double.IsFinite(x) && x >= 0;
+        if (Epoch < 1) return $"epoch = {Epoch} must be ≥ 1";
+        if (Step < 0 || TrainTokens < 0 || TrainNllCount < 0)
+            return $"counters = [{Step}, {TrainTokens}, {TrainNllCount}] (step, tokens, loss count) must be ≥ 0";
+        if (!Finite(TrainNllSum) || !Finite(BestValid) || !Finite(Seconds))
+            return $"sums = [{TrainNllSum}, {BestValid}, {Seconds}] (loss sum, best valid loss, seconds) must be finite and ≥ 0";
+        if (ValidHistory.Length != Epoch)
+            return $"valid_history has {ValidHistory.Length} entries, but epoch = {Epoch} needs one per epoch";
+        if (ValidHistory.FirstOrDefault(v => !Finite(v)) is double bad && !Finite(bad))
+            return $"valid_history holds {bad}; every validation loss is finite and ≥ 0";
+        if (BestValid < ValidHistory.Min()) return $"sums: the best valid loss {BestValid} is below every entry of valid_history";
+        if (averaged is not ("0" or "1")) return $"averaged = '{averaged}' must be 0 or 1";
+        foreach (var (name, words) in new[] { ("model_rng", ModelRng), ("trainer_rng", TrainerRng) })
+        {
+            if (words.Length != 6 || (words[0] | words[1] | words[2] | words[3]) == 0 || words[4] > 1)
+                return $"{name} is not a generator state (6 words with a nonzero stream and a 0/1 flag; found {words.Length})";
+        }
+        return null;
     }
 }

@@ -66,9 +66,10 @@ public static class WordLMCheckpoint
     /// </summary>
     /// <param name="path">The checkpoint file.</param>
     /// <param name="generator">Draws dropout masks if training continues (its initial draws are overwritten); a fixed seed when null.</param>
+    /// <param name="note">Told, as one line naming the file, of anything read leniently (see <see cref="WordLMConfig.FromJson(string, out string?)"/>).</param>
     /// <exception cref="SafeTensorsException">The file is not valid safetensors.</exception>
     /// <exception cref="CheckpointException">Metadata is missing or wrong, or the tensors do not fit the config.</exception>
-    public static (WordLM Model, Vocabulary Vocab) Load(string path, Generator? generator = null)
+    public static (WordLM Model, Vocabulary Vocab) Load(string path, Generator? generator = null, Action<string>? note = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         var (tensors, metadata) = SafeTensors.Load(path);
@@ -85,7 +86,8 @@ public static class WordLMCheckpoint
         WordLMConfig config;
         try
         {
-            config = WordLMConfig.FromJson(Meta("config"));
+            config = WordLMConfig.FromJson(Meta("config"), out string? lenient);
+            if (lenient is not null) note?.Invoke($"{path}: {lenient}");
         }
         catch (Exception e) when (e is FormatException or ArgumentException)
         {

@@ -107,12 +107,23 @@ public sealed record WordLMConfig
 
     /// <summary>
     /// Parses a config written by <see cref="ToJson"/> or by the reference. All eight keys are required and no
-    /// others are allowed (the reference passes them to its constructor as keyword arguments).
+    /// others are allowed (the reference passes them to its constructor as keyword arguments). Like the reference,
+    /// which never reads <c>experts</c> for a single-normaliser head, it takes experts ≠ 1 with a softmax or
+    /// sigsoftmax head as 1 (see the overload that reports it).
     /// </summary>
     /// <exception cref="FormatException">The text is not a JSON object, a key is missing, unknown or of the wrong type.</exception>
     /// <exception cref="ArgumentException">The values do not make a valid model (see the constructor).</exception>
-    public static WordLMConfig FromJson(string json)
+    public static WordLMConfig FromJson(string json) => FromJson(json, out _);
+
+    /// <summary>
+    /// <see cref="FromJson(string)"/>, with <paramref name="note"/> saying what was read leniently (an
+    /// <c>experts</c> value ignored for a single-normaliser head), or null when nothing was.
+    /// </summary>
+    /// <exception cref="FormatException">The text is not a JSON object, a key is missing, unknown or of the wrong type.</exception>
+    /// <exception cref="ArgumentException">The values do not make a valid model (see the constructor).</exception>
+    public static WordLMConfig FromJson(string json, out string? note)
     {
+        note = null;
         ArgumentNullException.ThrowIfNull(json);
         JsonDocument doc;
         try
@@ -147,7 +158,16 @@ public sealed record WordLMConfig
         var tied = root.GetProperty("tied");
         if (tied.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
             throw new FormatException($"WordLM config: 'tied' must be true or false, got {tied.GetRawText()}");
-        return new WordLMConfig(Int("vocab_size"), Int("emsize"), Int("nhid"), Int("nlayers"), head.GetString()!,
-            Int("experts"), Int("nhidlast"), tied.GetBoolean());
+        string name = head.GetString()!;
+        int experts = Int("experts");
+        // The reference stores whatever experts its constructor got but reads it only for the mixtures, so its
+        // softmax checkpoints can say experts = 3. The constructor still refuses the contradiction when asked for it.
+        if (name is "softmax" or "sigsoftmax" && experts != 1)
+        {
+            note = $"experts = {experts} ignored for the {name} head (as the reference does)";
+            experts = 1;
+        }
+        return new WordLMConfig(Int("vocab_size"), Int("emsize"), Int("nhid"), Int("nlayers"), name,
+            experts, Int("nhidlast"), tied.GetBoolean());
     }
 }

@@ -73,6 +73,19 @@ public class WordLMConfigTests
     }
 
     [Theory]
+    [InlineData("softmax")]
+    [InlineData("sigsoftmax")]
+    public void FromJson_ignores_experts_for_a_single_head_as_the_reference_does(string head)
+    {
+        // The reference stores the experts its constructor got and reads them only for the mixtures.
+        var config = WordLMConfig.FromJson($$"""{"vocab_size": 30, "emsize": 8, "nhid": 12, "nhidlast": 8, "nlayers": 2, "head": "{{head}}", "experts": 3, "tied": true}""", out string? note);
+        Assert.Equal(new WordLMConfig(30, 8, 12, 2, head, 1, 8, true), config);
+        Assert.Equal($"experts = 3 ignored for the {head} head (as the reference does)", note);
+        WordLMConfig.FromJson(config.ToJson(), out string? none);
+        Assert.Null(none);
+    }
+
+    [Theory]
     [InlineData("{\"vocab_size\": 30", "not valid JSON")]
     [InlineData("[1, 2]", "expected a JSON object, got Array")]
     [InlineData("{\"vocab_size\": 30, \"emsize\": 8, \"nhid\": 12, \"nlayers\": 2, \"head\": \"mos\", \"experts\": 3, \"tied\": true}", "missing key(s) 'nhidlast'")]
