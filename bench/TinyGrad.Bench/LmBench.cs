@@ -64,16 +64,15 @@ public static class LmBench
                         throw new ArgumentException($"lm: unknown option '{args[i]}' (use --head, --experts, --emsize, --nhid, --nlayers, --vocab, --batch-size, --bptt, --threads, --steps, --warmup, --chunk-rows, --device, --profile)");
                 }
             }
-            if (device is not ("cpu" or "cuda"))
-                throw new ArgumentException($"lm: --device must be cpu or cuda, got '{device}'");
+            var target = TinyGrad.Backends.Device.Named(device); // cpu, cuda, or any registered device
             if (device == "cuda" && !TinyGrad.Backends.Cuda.CudaBackend.IsAvailable)
                 throw new ArgumentException($"lm: --device cuda: {TinyGrad.Backends.Cuda.CudaBackend.UnavailableReason}");
             bool mixture = head is "mos" or "moss";
             var config = new WordLMConfig(vocab, emsize, nhid, nlayers, head, experts ?? (mixture ? 15 : 1));
             CpuThreads.Count = threads;
-            var result = Measure(config, batch, bptt, steps, warmup, profile, chunkRows, device == "cuda" ? TinyGrad.Backends.Device.Cuda : null);
+            var result = Measure(config, batch, bptt, steps, warmup, profile, chunkRows, target == TinyGrad.Backends.Device.Cpu ? null : target);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"lm head={head} emsize={emsize} nhid={nhid} vocab={vocab} threads={threads}{(device == "cuda" ? " device=cuda" : "")} tokens_per_second={result.TokensPerSecond:F1} peak_mb={PeakResidentMegabytes():F0}"));
+                $"lm head={head} emsize={emsize} nhid={nhid} vocab={vocab} threads={threads}{(device == "cpu" ? "" : $" device={device}")} tokens_per_second={result.TokensPerSecond:F1} peak_mb={PeakResidentMegabytes():F0}"));
             if (profile) Console.WriteLine(result.Profile);
             return 0;
         }

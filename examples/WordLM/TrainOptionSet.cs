@@ -43,7 +43,7 @@ public sealed class TrainOptionSet
     private readonly Option<int[]> _when = new("--when") { Description = "Epochs after which the learning rate is divided by 10 (e.g. --when 5 8; 0: never; default: after two thirds of --epochs)", AllowMultipleArgumentsPerToken = true };
     private readonly Option<int> _patience = new("--patience") { Description = "Stop once validation has not improved for N epochs (0: never)", DefaultValueFactory = _ => D.Patience };
     private readonly Option<int> _threads = new("--threads") { Description = "CPU threads (default: all cores, or TINYGRAD_THREADS)" };
-    private readonly Option<string> _device = new("--device") { Description = "cpu, or cuda (an NVIDIA GPU; see docs/cuda.md)", DefaultValueFactory = _ => D.Device };
+    private readonly Option<string> _device = new("--device") { Description = "cpu, cuda (an NVIDIA GPU; see docs/cuda.md), or any device a program registered", DefaultValueFactory = _ => D.Device };
     private readonly Option<int> _logInterval = Positive("--log-interval", "Steps between progress lines", D.LogInterval);
     private readonly Option<string?> _plot = new("--plot") { Description = "Write a PNG of validation perplexity per epoch (compare: one line per head)" };
     private readonly Option<string?> _resume = new("--resume") { Description = "Continue a run from the training state written beside its --save file (PATH.state), after its last completed epoch; pass the run's other options again" };
@@ -58,7 +58,13 @@ public sealed class TrainOptionSet
         _withHead = withHead;
         _head.AcceptOnlyFromAmong("softmax", "sigsoftmax", "mos", "moss");
         _optimizer.AcceptOnlyFromAmong("sgd", "asgd", "adam");
-        _device.AcceptOnlyFromAmong("cpu", "cuda");
+        _device.Validators.Add(r =>
+        {
+            // Any registered device: cpu, cuda, or one a program registered with Device.Register before calling Main.
+            string name = r.GetValueOrDefault<string>();
+            if (!TinyGrad.Backends.Device.Names.Contains(name))
+                r.AddError($"--device {name}: unknown device (registered: {string.Join(", ", TinyGrad.Backends.Device.Names)})");
+        });
         _experts.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--experts must be ≥ 0"); });
         _maxSteps.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--max-steps must be ≥ 0"); });
         _threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be ≥ 0"); });

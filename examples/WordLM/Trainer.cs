@@ -52,7 +52,7 @@ public static class Trainer
     public static TrainResult Train(TrainOptions o, Splits? splits = null)
     {
         ArgumentNullException.ThrowIfNull(o);
-        var device = o.Device == "cuda" ? Device.Cuda : Device.Cpu;
+        var device = Device.Named(o.Device);
         if (o.Device == "cuda" && CudaBackend.UnavailableReason is string why)
             throw new ArgumentException($"--device cuda: {why}; use --device cpu");
         if (o.Threads > 0) CpuThreads.Count = o.Threads;
@@ -74,7 +74,7 @@ public static class Trainer
         Console.WriteLine($"      {splits.Train.Length:N0} / {splits.Valid.Length:N0} / {splits.Test.Length:N0} tokens, vocabulary {splits.Vocabulary.Count:N0}");
         Console.WriteLine($"model: {o.Head} head{(mixture ? $" (K={experts})" : "")}, emsize {config.EmSize}, nhid {config.NHid}, nhidlast {config.NHidLast}, " +
                           $"{config.NLayers} layers, {(config.Tied ? "tied" : "untied")}, {model.ParameterCount():N0} parameters; " +
-                          (device == Device.Cpu ? $"{CpuThreads.Count} threads" : $"cuda: {CudaBackend.Instance.Describe()}"));
+                          (device == Device.Cpu ? $"{CpuThreads.Count} threads" : device == Device.Cuda ? $"cuda: {CudaBackend.Instance.Describe()}" : $"device {device.Name}"));
 
         Optimizer optimizer = o.Optimizer == "adam"
             ? new Adam(parameters, o.Lr, weightDecay: o.WDecay)

@@ -61,8 +61,52 @@ public sealed class Device : IEquatable<Device>
         }
     }
 
-    /// <summary>Registers a device whose backend is created on first use (how a CUDA backend plugs in).</summary>
-    public static Device Register(string name, Func<IBackend> backend) => new(name, backend);
+    // Every device by name: the built-in two, then any a program registers (a third backend plugs in here, and the
+    // command line's --device NAME and the bench reach it without edits).
+    private static readonly Dictionary<string, Device> s_registry = new(StringComparer.Ordinal)
+    {
+        ["cpu"] = Cpu,
+        ["cuda"] = Cuda,
+    };
+
+    /// <summary>
+    /// Registers a device under <paramref name="name"/>, whose backend is created on first use; returns it. A name
+    /// already taken is an error (registering the same name twice would make lookups ambiguous).
+    /// </summary>
+    public static Device Register(string name, Func<IBackend> backend)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(backend);
+        lock (s_registry)
+        {
+            if (s_registry.ContainsKey(name)) throw new ArgumentException($"device '{name}' is already registered", nameof(name));
+            var device = new Device(name, backend);
+            s_registry[name] = device;
+            return device;
+        }
+    }
+
+    /// <summary>The names of every registered device ("cpu", "cuda", then those added with <see cref="Register"/>).</summary>
+    public static IReadOnlyList<string> Names
+    {
+        get
+        {
+            lock (s_registry) return [.. s_registry.Keys];
+        }
+    }
+
+    /// <summary>The device registered as <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">No device has that name; the message lists those that do.</exception>
+    public static Device Named(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        lock (s_registry)
+        {
+            return s_registry.TryGetValue(name, out var device)
+                ? device
+                : throw new ArgumentException($"unknown device '{name}' (registered: {string.Join(", ", s_registry.Keys)})", nameof(name));
+        }
+    }
 
     /// <summary>The device's name, as PyTorch spells it ("cpu", "cuda").</summary>
     public string Name { get; }

@@ -64,19 +64,23 @@ public enum ReduceOp
 }
 
 /// <summary>
-/// The primitive kernels a device offers. Every op in <c>TinyGrad.Ops</c> is written against
-/// this interface only, so a new device (CUDA: device buffers, cuBLAS, runtime-compiled kernels)
-/// is one more implementation of it, not a fork of the ops.
+/// The core a device offers: allocation and copies, elementwise maps, reductions along an axis, permute, GEMM,
+/// gather and scatter-add. Every op in <c>TinyGrad.Ops</c> runs on these alone, so a new device is one more
+/// implementation of this interface, not a fork of the ops.
 /// </summary>
 /// <remarks>
 /// Conventions: storages are flat and row-major; offsets and counts are in elements; shapes are
 /// passed as <c>int[]</c>. An axis reduction sees its input as <c>[outer, axis, inner]</c>.
 /// Indices (token ids, targets) arrive as host <c>int[]</c>: they come from the data loader, and a
 /// device backend uploads them. Kernels never record anything on the tape; that is the ops' job.
+/// <para>The fused kernels are opt-in families in their own interfaces (<see cref="IHeadKernels"/>,
+/// <see cref="ILstmKernels"/>, <see cref="IOptimizerKernels"/>, <see cref="IClipKernels"/>). A backend that does
+/// not implement one runs its reference, written with this core (<see cref="KernelFamilies"/>).</para>
 /// <para>To add a backend: implement this interface and a <see cref="Storage"/> subclass, register a
-/// <see cref="Device"/> with <see cref="Device.Register"/>, and run the op tests against it.</para>
+/// <see cref="Device"/> with <see cref="Device.Register"/>, and run the op tests against it; then add families
+/// where speed matters, each tested against its reference.</para>
 /// </remarks>
-public partial interface IBackend
+public interface IBackend
 {
     /// <summary>The device this backend serves.</summary>
     Device Device { get; }
@@ -86,13 +90,13 @@ public partial interface IBackend
     /// synchronisation). Ops use it to pass a scalar upstream gradient as a GEMM's alpha instead of scaling
     /// the GEMM's output on the device.
     /// </summary>
-    bool IsHost => false;
+    bool IsHost { get; }
 
     /// <summary>A new zero-filled buffer of <paramref name="length"/> elements.</summary>
     Storage Allocate(int length);
 
-    /// <summary>A new buffer whose contents are undefined (the caller overwrites all of it); zero-filled unless a backend can do better.</summary>
-    Storage AllocateUninitialized(int length) => Allocate(length);
+    /// <summary>A new buffer whose contents are undefined (the caller overwrites all of it): no zeroing pass where the device can skip it.</summary>
+    Storage AllocateUninitialized(int length);
 
     /// <summary>A new buffer holding a copy of <paramref name="data"/>.</summary>
     Storage FromHost(ReadOnlySpan<float> data);
@@ -155,48 +159,4 @@ public partial interface IBackend
 
     /// <summary>gx[r, indices[r]] += gy[r].</summary>
     void ScatterAddColumns(Storage gy, int rows, int cols, int[] indices, Storage gx);
-
-    /// <summary>Row-wise softmax (or log-softmax when <paramref name="log"/>), stable for any finite logits.</summary>
-    void Softmax(Storage x, Storage y, int rows, int cols, bool log);
-
-    /// <summary>
-    /// Backward of row-wise softmax given its output y:
-    /// softmax: gx = y ⊙ (gy − Σ gy⊙y); log-softmax: gx = gy − eʸ · Σ gy. Adds into gx.
-    /// </summary>
-    void SoftmaxBackward(Storage y, Storage gy, Storage gx, int rows, int cols, bool log);
-
-    /// <summary>
-    /// Fused log-softmax + negative log-likelihood per row: loss[r] = log Σⱼ e^(x[r,j] − m) − (x[r, t[r]] − m)
-    /// with m the row maximum. Writes stats[r] = (m, log Σⱼ e^(x[r,j] − m)) for the backward: kept apart,
-    /// because folding them into one float would round away ~1e−3 at |m| ≈ 1e4. Never materialises log-probabilities.
-    /// </summary>
-    void CrossEntropy(Storage x, int rows, int cols, int[] targets, Storage loss, Storage stats);
-
-    /// <summary>
-    /// Backward of <see cref="CrossEntropy"/>: gx[r, j] += scale·gy[0]·(softmax(x[r])_j − [j = t[r]]), with
-    /// softmax = e^((x − m) − logsum) from the saved stats, reading the upstream scalar gradient from device
-    /// memory so no host round trip is needed.
-    /// </summary>
-    void CrossEntropyBackward(Storage x, Storage stats, int rows, int cols, int[] targets, Storage gy, float scale, Storage gx);
-
-    /// <summary>Σ x² in double precision (for gradient-norm clipping).</summary>
-    double SumOfSquares(Storage x);
-
-    /// <summary>
-    /// One SGD step in place, PyTorch's rule: g = grad + wd·p; buf = momentum·buf + (1 − dampening)·g
-    /// (buf = g on the first step); g = nesterov ? g + momentum·buf : buf; p −= lr·g.
-    /// <paramref name="momentumBuffer"/> is null when momentum is 0.
-    /// </summary>
-    void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, float lr, float momentum,
-        float dampening, float weightDecay, bool nesterov, bool firstStep);
-
-    /// <summary>
-    /// One Adam step in place, PyTorch's rule (decoupled: AdamW's p ·= 1 − lr·wd instead of g += wd·p):
-    /// m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²; p −= lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε).
-    /// </summary>
-    void AdamStep(Storage param, Storage grad, Storage m, Storage v, int n, float lr, float beta1, float beta2,
-        float eps, float weightDecay, bool decoupled, int step);
-
-    /// <summary>avg += w·(x − avg), or avg = x when w is 1 (the running average of averaged SGD).</summary>
-    void Lerp(Storage avg, Storage x, int n, float w);
 }

@@ -45,7 +45,7 @@ internal static class HeadNll
         if (!record)
         {
             logits.Forward(0, n, z.Storage);
-            be.HeadNll(kind, z.Storage, ids, perRow.Storage, Tensor.Empty([n, 2], be).Storage, 0, n, v);
+            be.Heads().HeadNll(kind, z.Storage, ids, perRow.Storage, Tensor.Empty([n, 2], be).Storage, 0, n, v);
             MeanOrSum(be, perRow, loss, n, scale);
             return loss;
         }
@@ -55,7 +55,7 @@ internal static class HeadNll
         // The logits buffer becomes dz, so nothing of size N×V is kept beyond it.
         logits.ForwardWithoutBias(0, n, z.Storage);
         var dBias = Tensor.Empty([v], be);
-        be.HeadNllWithGradient(kind, z.Storage, bias.Storage, ids, perRow.Storage, scale, dBias.Storage, n, v);
+        be.Heads().HeadNllWithGradient(kind, z.Storage, bias.Storage, ids, perRow.Storage, scale, dBias.Storage, n, v);
         MeanOrSum(be, perRow, loss, n, scale);
 
         return Autograd.Record(op, loss, [hidden, weight, bias], gy =>
@@ -95,12 +95,12 @@ internal static class HeadNll
         bool record = Autograd.IsGradEnabled && (hidden.RequiresGrad || weight.RequiresGrad || bias.RequiresGrad);
         var y = record ? Tensor.Empty([n, v], be) : z;
         var stats = Tensor.Empty([n, 2], be);
-        be.HeadLogNormalize(kind, z.Storage, y.Storage, stats.Storage, 0, n, v);
+        be.Heads().HeadLogNormalize(kind, z.Storage, y.Storage, stats.Storage, 0, n, v);
         if (!record) return y;
 
         return Autograd.Record(op, y, [hidden, weight, bias], gy =>
         {
-            be.HeadLogNormalizeBackward(kind, z.Storage, stats.Storage, gy.Storage, z.Storage, 0, n, v);
+            be.Heads().HeadLogNormalizeBackward(kind, z.Storage, stats.Storage, gy.Storage, z.Storage, 0, n, v);
             logits.Backward(z.Storage, 0, n);
             logits.Flush();
         });

@@ -62,7 +62,7 @@ public sealed partial class Tensor
             be.Gemm(false, true, batch, h4, hidden, 1f, hPrev, hOff, hidden, 0, weightHh.Storage, 0, hidden, 0,
                 1f, gates.Storage, t * bg, h4, 0, 1);
             var (cPrev, cOff) = t == 0 ? (c0.Storage, 0) : (cells.Storage, (t - 1) * bh);
-            be.LstmCellForward(gates.Storage, t * bg, cPrev, cOff, cells.Storage, t * bh, output.Storage, t * bh, batch, hidden);
+            be.Lstm().LstmCellForward(gates.Storage, t * bg, cPrev, cOff, cells.Storage, t * bh, output.Storage, t * bh, batch, hidden);
         }
         var hLast = Uninitialized([batch, hidden], be);
         var cLast = Uninitialized([batch, hidden], be);
@@ -82,7 +82,7 @@ public sealed partial class Tensor
                 be.CopyBlocks(dh.Storage, 0, bh, dhStep.Storage, 0, bh, bh, 1);
                 if (dOut is not null) be.CopyBlocks(dOut.Storage, t * bh, bh, dhStep.Storage, 0, bh, bh, 1, accumulate: true);
                 var (cPrev, cOff) = t == 0 ? (c0.Storage, 0) : (cells.Storage, (t - 1) * bh);
-                be.LstmCellBackward(gates.Storage, t * bg, cPrev, cOff, cells.Storage, t * bh, dhStep.Storage, 0, dc.Storage,
+                be.Lstm().LstmCellBackward(gates.Storage, t * bg, cPrev, cOff, cells.Storage, t * bh, dhStep.Storage, 0, dc.Storage,
                     dGates.Storage, t * bg, batch, hidden);
                 // dh_{t−1} = dG_t·W_hh (W_hh stored [4H, H], so no transpose).
                 be.Gemm(false, false, batch, hidden, h4, 1f, dGates.Storage, t * bg, h4, 0, weightHh.Storage, 0, hidden, 0,

@@ -57,14 +57,14 @@ internal static class MixtureNll
             if (dBias is null)
             {
                 logits.Forward(start * k, rows * k, z.Storage);
-                be.HeadNll(kind, z.Storage, rowTargets, compLoss.Storage, stats.Storage, start * k, rows * k, v);
-                be.MixturePosterior(logPrior.Storage, compLoss.Storage, perRow.Storage, rowWeights.Storage, scale, start, rows, k);
+                be.Heads().HeadNll(kind, z.Storage, rowTargets, compLoss.Storage, stats.Storage, start * k, rows * k, v);
+                be.Heads().MixturePosterior(logPrior.Storage, compLoss.Storage, perRow.Storage, rowWeights.Storage, scale, start, rows, k);
                 continue;
             }
             // The chunk's loss and gradient for an upstream 1 in one kernel, while its logits are here: they
             // become dz in place (bias added and its gradient summed on the way), then dh and dW by GEMM.
             logits.ForwardWithoutBias(start * k, rows * k, z.Storage);
-            be.MixtureNllWithGradient(kind, z.Storage, bias.Storage, ids, logPrior.Storage, perRow.Storage, rowWeights.Storage,
+            be.Heads().MixtureNllWithGradient(kind, z.Storage, bias.Storage, ids, logPrior.Storage, perRow.Storage, rowWeights.Storage,
                 scale, dBias.Storage, start, rows, k, v);
             logits.Backward(z.Storage, start * k, rows * k, withBias: false);
         }
@@ -108,8 +108,8 @@ internal static class MixtureNll
         {
             int rows = Math.Min(chunkN, n - start);
             logits.Forward(start * k, rows * k, comp.Storage);
-            be.HeadLogNormalize(kind, comp.Storage, comp.Storage, stats.Storage, start * k, rows * k, v);
-            be.MixtureLogSumExp(comp.Storage, logPrior.Storage, y.Storage, start, rows, k, v);
+            be.Heads().HeadLogNormalize(kind, comp.Storage, comp.Storage, stats.Storage, start * k, rows * k, v);
+            be.Heads().MixtureLogSumExp(comp.Storage, logPrior.Storage, y.Storage, start, rows, k, v);
         }
         bool record = Autograd.IsGradEnabled && (logPrior.RequiresGrad || latent.RequiresGrad || weight.RequiresGrad || bias.RequiresGrad);
         if (!record) return y;
@@ -124,9 +124,9 @@ internal static class MixtureNll
                 int rows = Math.Min(chunkN, n - start);
                 logits.Forward(start * k, rows * k, z.Storage);
                 // Rewrites the same stats the forward saved (same inputs, same arithmetic), so no second copy is needed.
-                be.HeadLogNormalize(kind, z.Storage, q.Storage, stats.Storage, start * k, rows * k, v);
-                be.MixtureLogSumExpBackward(q.Storage, logPrior.Storage, y.Storage, gy.Storage, q.Storage, dPrior.Storage, start, rows, k, v);
-                be.HeadLogNormalizeBackward(kind, z.Storage, stats.Storage, q.Storage, z.Storage, start * k, rows * k, v);
+                be.Heads().HeadLogNormalize(kind, z.Storage, q.Storage, stats.Storage, start * k, rows * k, v);
+                be.Heads().MixtureLogSumExpBackward(q.Storage, logPrior.Storage, y.Storage, gy.Storage, q.Storage, dPrior.Storage, start, rows, k, v);
+                be.Heads().HeadLogNormalizeBackward(kind, z.Storage, stats.Storage, q.Storage, z.Storage, start * k, rows * k, v);
                 logits.Backward(z.Storage, start * k, rows * k);
             }
             logPrior.AccumulateGrad(dPrior);

@@ -64,18 +64,27 @@ public static class NormalizerReference
     /// <summary>w'(z) = dw/dz: 1 for the softmax, 2 − σ(z) for the sigsoftmax.</summary>
     public static double DW(Normalizer kind, double z) => kind == Normalizer.Softmax ? 1 : 2 - Sigmoid(z);
 
+    /// <summary>
+    /// A row's m = maxⱼ wⱼ and log Σⱼ e^(wⱼ − m): logsumexp(w) = m + that, kept as two numbers (the kernels' row
+    /// stats) because their sum rounds away ~1e−3 in float32 at |m| ≈ 1e4.
+    /// </summary>
+    public static (double M, double LogSum) RowStats(Normalizer kind, ReadOnlySpan<float> z)
+    {
+        double m = double.NegativeInfinity;
+        foreach (float x in z) m = Math.Max(m, W(kind, x));
+        if (double.IsInfinity(m)) m = 0; // a row of −∞ (or an +∞ logit): keep w − m free of ∞ − ∞
+        double sum = 0;
+        foreach (float x in z) sum += Math.Exp(W(kind, x) - m);
+        return (m, Math.Log(sum));
+    }
+
     /// <summary>log pⱼ = wⱼ − logsumexp(w) for one row of logits (the maximum is subtracted before exponentiating).</summary>
     public static double[] LogProbs(Normalizer kind, ReadOnlySpan<float> z)
     {
-        var w = new double[z.Length];
-        for (int j = 0; j < z.Length; j++) w[j] = W(kind, z[j]);
-        double m = w.Max();
-        if (double.IsInfinity(m)) m = 0; // a row of −∞ (or an +∞ logit): keep w − m free of ∞ − ∞
-        double sum = 0;
-        foreach (double x in w) sum += Math.Exp(x - m);
-        double lse = m + Math.Log(sum);
-        for (int j = 0; j < w.Length; j++) w[j] -= lse;
-        return w;
+        var (m, logSum) = RowStats(kind, z);
+        var logp = new double[z.Length];
+        for (int j = 0; j < z.Length; j++) logp[j] = W(kind, z[j]) - m - logSum;
+        return logp;
     }
 
     /// <summary>−log p(t) for one row.</summary>
@@ -136,7 +145,7 @@ public static class NormalizerReference
         for (int e = 0; e < k; e++) c[e] = logPrior[e] - Nll(kind, z.Slice(e * v, v), target);
         double m = c.Max();
         if (double.IsInfinity(m)) m = 0;
-        double lse = m + Math.Log(c.Sum(x => Math.Exp(x - m)));
-        return (-lse, [.. c.Select(x => Math.Exp(x - lse))]);
+        double logSum = Math.Log(c.Sum(x => Math.Exp(x - m)));
+        return (-(m + logSum), [.. c.Select(x => Math.Exp(x - m - logSum))]); // (c − m) − log Σ keeps log Σ at any |m|
     }
 }

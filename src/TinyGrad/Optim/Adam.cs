@@ -1,3 +1,5 @@
+using TinyGrad.Backends;
+
 namespace TinyGrad.Optim;
 
 /// <summary>
@@ -75,8 +77,8 @@ public class Adam : Optimizer
         var m = _m[index] ??= StateLike(param);
         var v = _v[index] ??= StateLike(param);
         int step = ++_steps[index];
-        param.Backend.AdamStep(param.Storage, grad.Storage, m.Storage, v.Storage, param.Numel,
-            LearningRate, Beta1, Beta2, Eps, WeightDecay, _decoupled, step);
+        param.Backend.Optimizer().AdamStep(param.Storage, grad.Storage, m.Storage, v.Storage, param.Numel,
+            new AdamHyper(LearningRate, Beta1, Beta2, Eps, WeightDecay, _decoupled), step);
     }
 }
 

@@ -1,3 +1,5 @@
+using TinyGrad.Backends;
+
 namespace TinyGrad.Optim;
 
 /// <summary>
@@ -81,8 +83,8 @@ public sealed class Asgd : Optimizer
         // p·(1 − λη) − η(g + wd·p) = p·(1 − λη − η·wd) − η·g: one scale, then a plain SGD step.
         float shrink = 1f - Lambd * eta - eta * WeightDecay;
         if (shrink != 1f) backend.Unary(Backends.UnaryOp.MulScalar, param.Storage, param.Storage, param.Numel, shrink);
-        backend.SgdStep(param.Storage, grad.Storage, null, param.Numel, eta, 0f, 0f, 0f, false, false);
-        backend.Lerp(ax.Storage, param.Storage, param.Numel, (float)_mu[index]);
+        backend.Optimizer().SgdStep(param.Storage, grad.Storage, null, param.Numel, new SgdHyper(eta), firstStep: false);
+        backend.Optimizer().Lerp(ax.Storage, param.Storage, param.Numel, (float)_mu[index]);
         _eta[index] = LearningRate / Math.Pow(1 + Lambd * LearningRate * (double)step, Alpha);
         _mu[index] = 1.0 / Math.Max(1.0, step - (double)T0);
     }

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using TinyGrad.Backends;
+
 namespace TinyGrad.Optim;
 
 /// <summary>Gradient clipping (PyTorch's torch.nn.utils.clip_grad_norm_).</summary>
@@ -15,7 +18,13 @@ public static class ClipGrad
         if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), $"clip_grad_norm: max norm {maxNorm} must be > 0");
         var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
         double total = 0;
-        foreach (var g in grads) total += g.Backend.SumOfSquares(g.Storage);
+        foreach (var g in grads)
+        {
+            // Each tensor's Σ g² in double through the clip family, read back: the host decides.
+            var sum = Tensor.Zeros([2], g.Device);
+            g.Backend.Clip().AddSumOfSquares(g.Storage, g.Numel, sum.Storage);
+            total += MemoryMarshal.Cast<float, double>(sum.ToArray().AsSpan())[0];
+        }
         double norm = Math.Sqrt(total);
         if (!double.IsFinite(norm)) return (float)norm;
         double coef = maxNorm / (norm + 1e-6);
@@ -41,9 +50,9 @@ public static class ClipGrad
         foreach (var g in grads) Tensor.SameDevice("clip_grad_norm", grads[0], g);
         var backend = grads[0].Backend;
         var total = Tensor.Zeros([2], grads[0].Device); // one double: Σ g², accumulated in double
-        foreach (var g in grads) backend.AddSumOfSquares(g.Storage, g.Numel, total.Storage);
+        foreach (var g in grads) backend.Clip().AddSumOfSquares(g.Storage, g.Numel, total.Storage);
         var result = Tensor.Zeros([2], grads[0].Device); // [factor, norm]
-        backend.ClipCoefficient(total.Storage, maxNorm, result.Storage);
+        backend.Clip().ClipCoefficient(total.Storage, maxNorm, result.Storage);
         foreach (var g in grads)
         {
             var shape = g.ShapeRef;

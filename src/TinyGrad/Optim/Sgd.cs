@@ -1,3 +1,5 @@
+using TinyGrad.Backends;
+
 namespace TinyGrad.Optim;
 
 /// <summary>
@@ -56,7 +58,7 @@ public sealed class Sgd : Optimizer
             _momentum[index] = StateLike(param);
             first = true;
         }
-        param.Backend.SgdStep(param.Storage, grad.Storage, _momentum[index]?.Storage, param.Numel,
-            LearningRate, Momentum, Dampening, WeightDecay, Nesterov, first);
+        param.Backend.Optimizer().SgdStep(param.Storage, grad.Storage, _momentum[index]?.Storage, param.Numel,
+            new SgdHyper(LearningRate, Momentum, Dampening, WeightDecay, Nesterov), first);
     }
 }

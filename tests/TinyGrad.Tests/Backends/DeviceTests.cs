@@ -90,8 +90,10 @@ public class DeviceTests
 }
 
 // Runs in a class whose constructor set the default device: the test method must see it (OnDevice relies on this).
-public sealed class OnDeviceScopeTests() : OnDevice(Device.Register("scoped", () => TinyGrad.Backends.Cpu.CpuBackend.Instance))
+public sealed class OnDeviceScopeTests() : OnDevice(Scoped)
 {
+    private static readonly Device Scoped = Device.Register("scoped", () => TinyGrad.Backends.Cpu.CpuBackend.Instance);
+
     [Fact]
     public void A_test_sees_the_device_its_class_made_default()
     {

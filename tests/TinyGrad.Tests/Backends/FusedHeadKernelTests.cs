@@ -28,16 +28,16 @@ public class FusedHeadKernelTests
         var fz = be.FromHost(z);
         var loss = be.Allocate(rows);
         var dBias = be.Allocate(Cols);
-        be.HeadNllWithGradient(kind, fz, be.FromHost(bias), targets, loss, scale, dBias, rows, Cols);
+        be.Heads().HeadNllWithGradient(kind, fz, be.FromHost(bias), targets, loss, scale, dBias, rows, Cols);
 
         var cz = be.FromHost(z);
         be.CopyBlocks(be.FromHost(bias), 0, 0, cz, 0, Cols, Cols, rows, accumulate: true);
         var closs = be.Allocate(rows);
         var stats = be.Allocate(2 * rows);
-        be.HeadNll(kind, cz, targets, closs, stats, 0, rows, Cols);
+        be.Heads().HeadNll(kind, cz, targets, closs, stats, 0, rows, Cols);
         var rowGrad = be.Allocate(rows);
         be.Fill(rowGrad, scale);
-        be.HeadNllBackward(kind, cz, targets, stats, rowGrad, cz, 0, rows, Cols);
+        be.Heads().HeadNllBackward(kind, cz, targets, stats, rowGrad, cz, 0, rows, Cols);
         var cBias = be.Allocate(Cols);
         be.Reduce(ReduceOp.Sum, cz, cBias, 1, rows, Cols);
 
@@ -60,18 +60,18 @@ public class FusedHeadKernelTests
         var loss = be.Allocate(n);
         var weights = be.Allocate(n * experts);
         var dBias = be.FromHost(Enumerable.Repeat(0.5f, Cols).ToArray()); // the kernel adds into it
-        be.MixtureNllWithGradient(kind, fz, be.FromHost(bias), targets, be.FromHost(prior), loss, weights, scale, dBias, first, rows, experts, Cols);
+        be.Heads().MixtureNllWithGradient(kind, fz, be.FromHost(bias), targets, be.FromHost(prior), loss, weights, scale, dBias, first, rows, experts, Cols);
 
         var rowTargets = Enumerable.Range(0, n * experts).Select(i => targets[i / experts]).ToArray();
         var cz = be.FromHost(z);
         be.CopyBlocks(be.FromHost(bias), 0, 0, cz, 0, Cols, Cols, rows * experts, accumulate: true);
         var compLoss = be.Allocate(n * experts);
         var stats = be.Allocate(2 * n * experts);
-        be.HeadNll(kind, cz, rowTargets, compLoss, stats, first * experts, rows * experts, Cols);
+        be.Heads().HeadNll(kind, cz, rowTargets, compLoss, stats, first * experts, rows * experts, Cols);
         var closs = be.Allocate(n);
         var cweights = be.Allocate(n * experts);
-        be.MixturePosterior(be.FromHost(prior), compLoss, closs, cweights, scale, first, rows, experts);
-        be.HeadNllBackward(kind, cz, rowTargets, stats, cweights, cz, first * experts, rows * experts, Cols);
+        be.Heads().MixturePosterior(be.FromHost(prior), compLoss, closs, cweights, scale, first, rows, experts);
+        be.Heads().HeadNllBackward(kind, cz, rowTargets, stats, cweights, cz, first * experts, rows * experts, Cols);
         var cBias = be.Allocate(Cols);
         be.Reduce(ReduceOp.Sum, cz, cBias, 1, rows * experts, Cols);
         var expectedBias = Host(cBias).Select(v => v + 0.5f).ToArray();

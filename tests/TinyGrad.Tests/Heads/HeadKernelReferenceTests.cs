@@ -44,9 +44,9 @@ public abstract class HeadKernelReferenceTests(Device device) : OnDevice(device)
         var zs = Be.FromHost(z);
         var y = Be.Allocate(Rows * V);
         var stats = Be.Allocate(2 * Rows);
-        Be.HeadLogNormalize(kind, zs, y, stats, 0, Rows, V);
+        Be.Heads().HeadLogNormalize(kind, zs, y, stats, 0, Rows, V);
         var dz = Be.Allocate(Rows * V);
-        Be.HeadLogNormalizeBackward(kind, zs, stats, Be.FromHost(gy), dz, 0, Rows, V);
+        Be.Heads().HeadLogNormalizeBackward(kind, zs, stats, Be.FromHost(gy), dz, 0, Rows, V);
         float[] got = Read(y, Rows * V), gotDz = Read(dz, Rows * V);
         for (int r = 0; r < Rows; r++)
         {
@@ -71,9 +71,9 @@ public abstract class HeadKernelReferenceTests(Device device) : OnDevice(device)
         var zs = Be.FromHost(z);
         var loss = Be.Allocate(Rows);
         var stats = Be.Allocate(2 * Rows);
-        Be.HeadNll(kind, zs, targets, loss, stats, 0, Rows, V);
+        Be.Heads().HeadNll(kind, zs, targets, loss, stats, 0, Rows, V);
         var dz = Be.Allocate(Rows * V);
-        Be.HeadNllBackward(kind, zs, targets, stats, Be.FromHost(rowGrad), dz, 0, Rows, V);
+        Be.Heads().HeadNllBackward(kind, zs, targets, stats, Be.FromHost(rowGrad), dz, 0, Rows, V);
         float[] gotLoss = Read(loss, Rows), gotDz = Read(dz, Rows * V);
         for (int r = 0; r < Rows; r++)
         {
@@ -95,7 +95,7 @@ public abstract class HeadKernelReferenceTests(Device device) : OnDevice(device)
         var zs = Be.FromHost(z);
         var loss = Be.Allocate(Rows);
         var dBias = Be.Allocate(V);
-        Be.HeadNllWithGradient(kind, zs, Be.FromHost(bias), targets, loss, s, dBias, Rows, V);
+        Be.Heads().HeadNllWithGradient(kind, zs, Be.FromHost(bias), targets, loss, s, dBias, Rows, V);
         float[] gotLoss = Read(loss, Rows), gotDz = Read(zs, Rows * V), gotDb = Read(dBias, V);
         var wantDb = new double[V];
         for (int r = 0; r < Rows; r++)
@@ -133,17 +133,17 @@ public abstract class HeadKernelReferenceTests(Device device) : OnDevice(device)
         // Log-probabilities: each expert normalised in place, then the logsumexp over experts.
         var comp = Be.FromHost(z);
         var stats = Be.Allocate(2 * Rows * K);
-        Be.HeadLogNormalize(kind, comp, comp, stats, 0, Rows * K, V);
+        Be.Heads().HeadLogNormalize(kind, comp, comp, stats, 0, Rows * K, V);
         var y = Be.Allocate(Rows * V);
-        Be.MixtureLogSumExp(comp, Be.FromHost(logPrior), y, 0, Rows, K, V);
+        Be.Heads().MixtureLogSumExp(comp, Be.FromHost(logPrior), y, 0, Rows, K, V);
         var gotY = Read(y, Rows * V);
 
         // The NLL: per-expert losses, then the posterior over experts.
         var compLoss = Be.Allocate(Rows * K);
-        Be.HeadNll(kind, Be.FromHost(z), rowTargets, compLoss, Be.Allocate(2 * Rows * K), 0, Rows * K, V);
+        Be.Heads().HeadNll(kind, Be.FromHost(z), rowTargets, compLoss, Be.Allocate(2 * Rows * K), 0, Rows * K, V);
         var nll = Be.Allocate(Rows);
         var weights = Be.Allocate(Rows * K);
-        Be.MixturePosterior(Be.FromHost(logPrior), compLoss, nll, weights, 1f, 0, Rows, K);
+        Be.Heads().MixturePosterior(Be.FromHost(logPrior), compLoss, nll, weights, 1f, 0, Rows, K);
         float[] gotNll = Read(nll, Rows), gotW = Read(weights, Rows * K);
 
         for (int r = 0; r < Rows; r++)

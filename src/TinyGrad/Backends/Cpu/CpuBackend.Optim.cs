@@ -5,30 +5,9 @@ namespace TinyGrad.Backends.Cpu;
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public double SumOfSquares(Storage x)
+    public void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, SgdHyper h, bool firstStep)
     {
-        using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Optimizer);
-        // Accumulate in double: a 6.5M-element embedding gradient would lose digits in float. Each chunk's sum
-        // lands in its own slot and the slots are added in order, so the total does not depend on the threads.
-        float[] d = Data(x);
-        var partial = new double[(d.Length + ChunkLength - 1) / ChunkLength];
-        ForChunks(d.Length, (start, length) =>
-        {
-            double total = 0;
-            const int Block = 4096;
-            for (int i = start; i < start + length; i += Block)
-                total += TensorPrimitives.SumOfSquares(d.AsSpan(i, Math.Min(Block, start + length - i)));
-            partial[start / ChunkLength] = total;
-        });
-        double sum = 0;
-        foreach (double p in partial) sum += p;
-        return sum;
-    }
-
-    /// <inheritdoc/>
-    public void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, float lr, float momentum,
-        float dampening, float weightDecay, bool nesterov, bool firstStep)
-    {
+        var (lr, momentum, dampening, weightDecay, nesterov) = h;
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Optimizer);
         float[] p = Data(param), g = Data(grad);
         float[]? buf = momentumBuffer is null ? null : Data(momentumBuffer);
@@ -56,9 +35,9 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public void AdamStep(Storage param, Storage grad, Storage m, Storage v, int n, float lr, float beta1, float beta2,
-        float eps, float weightDecay, bool decoupled, int step)
+    public void AdamStep(Storage param, Storage grad, Storage m, Storage v, int n, AdamHyper h, int step)
     {
+        var (lr, beta1, beta2, eps, weightDecay, decoupled) = h;
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Optimizer);
         float[] p = Data(param), g = Data(grad), ms = Data(m), vs = Data(v);
         // PyTorch folds the bias corrections into the step size and the denominator.

@@ -4,9 +4,10 @@ namespace TinyGrad.Backends.Cpu;
 
 /// <summary>
 /// The CPU backend: managed arrays, TensorPrimitives for SIMD elementwise math, and our own
-/// packed, register-tiled GEMM (<see cref="Gemm"/>). Split into partial files by kernel family.
+/// packed, register-tiled GEMM (<see cref="Gemm"/>). It implements the core and every fused kernel family, one
+/// partial file per family (Heads, Lstm, Optim, Clip), each tested against the family's reference.
 /// </summary>
-public sealed partial class CpuBackend : IBackend
+public sealed partial class CpuBackend : IBackend, IHeadKernels, ILstmKernels, IOptimizerKernels, IClipKernels
 {
     /// <summary>The one CPU backend.</summary>
     public static CpuBackend Instance { get; } = new();

@@ -9,6 +9,12 @@ public sealed partial class CudaBackend
     public Storage Allocate(int length) => NewStorage(length, zero: true);
 
     /// <inheritdoc/>
+    public Storage AllocateUninitialized(int length) => NewStorage(length, zero: false);
+
+    /// <inheritdoc/>
+    public bool IsHost => false;
+
+    /// <inheritdoc/>
     public unsafe Storage FromHost(ReadOnlySpan<float> data)
     {
         var storage = NewStorage(data.Length, zero: false);

@@ -52,7 +52,7 @@ public class CudaParityTests
     public static TheoryData<string> Heads => new("softmax", "sigsoftmax", "mos", "moss");
 
     /// <summary>The per-step training losses of a small WordLM: SGD with clipping, dropout on, the same seed.</summary>
-    private static float[] TrainingLosses(string head, Device device, int steps)
+    internal static float[] TrainingLosses(string head, Device device, int steps)
     {
         var rng = new Generator(3);
         var tokens = Enumerable.Range(0, 4000).Select(_ => (int)(rng.NextDouble() * rng.NextDouble() * 200)).ToArray();

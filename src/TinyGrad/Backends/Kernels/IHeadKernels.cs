@@ -1,6 +1,9 @@
 namespace TinyGrad.Backends;
 
-// The output heads' kernels (softmax, sigsoftmax and their mixtures). The heads make logits with Gemm;
+// The output heads' kernels (softmax, sigsoftmax and their mixtures): an opt-in kernel family. A backend that
+// implements it runs these row kernels itself; any other backend gets ReferenceHeadKernels, the definition written
+// with the core (and NormalizerReference's double-precision rows), through KernelFamilies.Heads().
+// The heads make logits with Gemm;
 // these kernels do everything row-wise that follows, in one or two passes over a row, so no N×V
 // intermediate beyond the logits themselves is ever written.
 //
@@ -11,8 +14,9 @@ namespace TinyGrad.Backends;
 // mixture head can feed its logits one chunk of rows at a time, and a plain head passes firstRow = 0.
 //
 // stats[2r] = m, stats[2r+1] = log Σⱼ e^(wⱼ − m), with m = maxⱼ wⱼ. They are kept apart, not folded into
-// one logsumexp, because m + log Σ rounds away ~1e−3 at |m| ≈ 1e4 (the same reason as CrossEntropy's).
-public partial interface IBackend
+// one logsumexp, because m + log Σ rounds away ~1e−3 at |m| ≈ 1e4 (the same reason as Tensor.CrossEntropy's).
+/// <summary>The output heads' row kernels (see the conventions above); <see cref="ReferenceHeadKernels"/> is the definition.</summary>
+public interface IHeadKernels
 {
     /// <summary>
     /// Row-wise log-normalisation: y = (w − m) − log Σ e^(w − m), with w = z or z + log σ(z) per
@@ -49,18 +53,8 @@ public partial interface IBackend
     /// <remarks>
     /// Against HeadNll then HeadNllBackward this saves a pass over N×V, one exponential per element (the
     /// forward's eᵂ is the backward's p up to a factor), the bias broadcast and the bias-gradient reduction.
-    /// The default composes the two kernels, for backends without a fused version.
     /// </remarks>
-    void HeadNllWithGradient(Normalizer kind, Storage z, Storage bias, int[] targets, Storage loss, float scale, Storage dBias, int rows, int cols)
-    {
-        CopyBlocks(bias, 0, 0, z, 0, cols, cols, rows, accumulate: true);
-        var stats = Allocate(2 * rows);
-        HeadNll(kind, z, targets, loss, stats, 0, rows, cols);
-        var rowGrad = Allocate(rows);
-        Fill(rowGrad, scale);
-        HeadNllBackward(kind, z, targets, stats, rowGrad, z, 0, rows, cols);
-        Reduce(ReduceOp.Sum, z, dBias, 1, rows, cols);
-    }
+    void HeadNllWithGradient(Normalizer kind, Storage z, Storage bias, int[] targets, Storage loss, float scale, Storage dBias, int rows, int cols);
 
     /// <summary>
     /// The mixture NLL from per-expert NLLs: for rows n in [firstRow, firstRow + rows), with cₙₖ = logPrior[n, k] −
@@ -95,22 +89,7 @@ public partial interface IBackend
     /// <remarks>
     /// A position's K rows (K·V floats: 600 KB at K = 15, V = 10k) stay in cache from the first sweep to the
     /// last, so the chunk's logits cross memory once instead of five times (bias, NLL, backward, bias sum).
-    /// The default composes the unfused kernels, for backends without a fused version.
     /// </remarks>
     void MixtureNllWithGradient(Normalizer kind, Storage z, Storage bias, int[] targets, Storage logPrior, Storage loss,
-        Storage weights, float scale, Storage dBias, int firstRow, int rows, int experts, int cols)
-    {
-        int n = loss.Length, end = (firstRow + rows) * experts;
-        var rowTargets = new int[end];
-        for (int i = 0; i < end; i++) rowTargets[i] = targets[i / experts];
-        CopyBlocks(bias, 0, 0, z, 0, cols, cols, rows * experts, accumulate: true);
-        var compLoss = Allocate(n * experts);
-        var stats = Allocate(2 * n * experts);
-        HeadNll(kind, z, rowTargets, compLoss, stats, firstRow * experts, rows * experts, cols);
-        MixturePosterior(logPrior, compLoss, loss, weights, scale, firstRow, rows, experts);
-        HeadNllBackward(kind, z, rowTargets, stats, weights, z, firstRow * experts, rows * experts, cols);
-        var sum = Allocate(cols);
-        Reduce(ReduceOp.Sum, z, sum, 1, rows * experts, cols);
-        CopyBlocks(sum, 0, cols, dBias, 0, cols, cols, 1, accumulate: true);
-    }
+        Storage weights, float scale, Storage dBias, int firstRow, int rows, int experts, int cols);
 }

@@ -1,8 +1,11 @@
 namespace TinyGrad.Backends;
 
-// The fused LSTM cell. The recurrent matrix products go through Gemm; these two kernels do everything
-// elementwise of one time step, so a step is one GEMM plus one pass over the gates.
-public partial interface IBackend
+/// <summary>
+/// The fused LSTM cell, an opt-in kernel family. The recurrent matrix products go through the core's Gemm; these two
+/// kernels do everything elementwise of one time step, so a step is one GEMM plus one pass over the gates.
+/// <see cref="ReferenceLstmKernels"/> is the definition, and what a backend without this family runs.
+/// </summary>
+public interface ILstmKernels
 {
     /// <summary>
     /// One LSTM step for <paramref name="batch"/> rows. <paramref name="gates"/> holds, from gatesOffset, the
