@@ -1,3 +1,4 @@
+using TinyGrad.Backends.Cpu;
 using System.Diagnostics;
 using TinyGrad;
 using TinyGrad.Backends;

@@ -1,5 +1,6 @@
 namespace TinyGrad.Tests.Backends;
 
+using TinyGrad.Backends.Cpu;
 using TinyGrad;
 using TinyGrad.Data;
 using TinyGrad.Models;

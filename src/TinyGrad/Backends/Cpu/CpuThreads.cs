@@ -1,4 +1,4 @@
-namespace TinyGrad;
+namespace TinyGrad.Backends.Cpu;
 
 /// <summary>
 /// The number of threads the CPU kernels (GEMM and other parallel loops) may use.
