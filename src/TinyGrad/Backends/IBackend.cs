@@ -139,14 +139,11 @@ public interface IBackend
     void Permute(Storage x, int[] shape, int[] perm, Storage y);
 
     /// <summary>
-    /// Row-major strided-batched GEMM, cuBLAS's shape: for each batch i,
-    /// C_i = alpha·op(A_i)·op(B_i) + beta·C_i with C_i [m, n], op(A_i) [m, k], op(B_i) [k, n].
-    /// A_i starts at aOffset + i·strideA; when transA, A_i is stored [k, m] (leading dim lda).
+    /// C = alpha·op(A)·op(B) + beta·C (cuBLAS's sgemm, row-major), for <paramref name="batchCount"/> matrices at the
+    /// views' batch strides. The views carry storage, offset, sizes, leading dimension and transpose
+    /// (<see cref="MatrixView.ProductShape"/> checks that they chain). With beta = 0, C's old contents are never read.
     /// </summary>
-    void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        Storage a, int aOffset, int lda, long strideA,
-        Storage b, int bOffset, int ldb, long strideB,
-        float beta, Storage c, int cOffset, int ldc, long strideC, int batchCount);
+    void Gemm(float alpha, MatrixView a, MatrixView b, float beta, MatrixView c, int batchCount = 1);
 
     /// <summary>y[i, :] = table[indices[i], :] for rows of <paramref name="rowLength"/> elements.</summary>
     void IndexSelectRows(Storage table, int rowLength, int[] indices, Storage y);

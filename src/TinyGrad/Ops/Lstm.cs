@@ -45,8 +45,11 @@ public sealed partial class Tensor
         int rows = steps * batch, bh = batch * hidden, bg = batch * h4;
         // Input projections of all steps at once: gates [T·B, 4H] = X·W_ihᵀ (+ both biases).
         var gates = Uninitialized([steps, batch, h4], be); // every buffer below is overwritten whole (GEMM β = 0, kernels, copies)
-        be.Gemm(false, true, rows, h4, inputSize, 1f, x.Storage, 0, inputSize, 0, weightIh.Storage, 0, inputSize, 0,
-            0f, gates.Storage, 0, h4, 0, 1);
+        var X = MatrixView.RowMajor(x.Storage, rows, inputSize);
+        var Wih = MatrixView.RowMajor(weightIh.Storage, h4, inputSize);
+        var Whh = MatrixView.RowMajor(weightHh.Storage, h4, hidden);
+        var G = MatrixView.RowMajor(gates.Storage, rows, h4); // step t is rows [t·B, t·B + B)
+        be.Gemm(1f, X, Wih.T, 0f, G);
         if (biasIh is not null)
         {
             var bias = Empty([h4], be);
@@ -58,9 +61,8 @@ public sealed partial class Tensor
         for (int t = 0; t < steps; t++)
         {
             // G_t += h_{t−1}·W_hhᵀ, accumulated straight into this step's slice of the gates.
-            var (hPrev, hOff) = t == 0 ? (h0.Storage, 0) : (output.Storage, (t - 1) * bh);
-            be.Gemm(false, true, batch, h4, hidden, 1f, hPrev, hOff, hidden, 0, weightHh.Storage, 0, hidden, 0,
-                1f, gates.Storage, t * bg, h4, 0, 1);
+            var hPrev = t == 0 ? MatrixView.RowMajor(h0.Storage, batch, hidden) : MatrixView.RowMajor(output.Storage, batch, hidden, (t - 1) * bh);
+            be.Gemm(1f, hPrev, Whh.T, 1f, G.RowsFrom(t * batch, batch));
             var (cPrev, cOff) = t == 0 ? (c0.Storage, 0) : (cells.Storage, (t - 1) * bh);
             be.Lstm().LstmCellForward(gates.Storage, t * bg, cPrev, cOff, cells.Storage, t * bh, output.Storage, t * bh, batch, hidden);
         }
@@ -77,6 +79,7 @@ public sealed partial class Tensor
             var dc = dcLast?.Clone() ?? Zeros([batch, hidden], x.Device);
             var dhStep = Uninitialized([batch, hidden], be);
             var dGates = Uninitialized([steps, batch, h4], be);
+            var dG = MatrixView.RowMajor(dGates.Storage, rows, h4);
             for (int t = steps - 1; t >= 0; t--)
             {
                 be.CopyBlocks(dh.Storage, 0, bh, dhStep.Storage, 0, bh, bh, 1);
@@ -85,14 +88,12 @@ public sealed partial class Tensor
                 be.Lstm().LstmCellBackward(gates.Storage, t * bg, cPrev, cOff, cells.Storage, t * bh, dhStep.Storage, 0, dc.Storage,
                     dGates.Storage, t * bg, batch, hidden);
                 // dh_{t−1} = dG_t·W_hh (W_hh stored [4H, H], so no transpose).
-                be.Gemm(false, false, batch, hidden, h4, 1f, dGates.Storage, t * bg, h4, 0, weightHh.Storage, 0, hidden, 0,
-                    0f, dh.Storage, 0, hidden, 0, 1);
+                be.Gemm(1f, dG.RowsFrom(t * batch, batch), Whh, 0f, MatrixView.RowMajor(dh.Storage, batch, hidden));
             }
             if (x.RequiresGrad)
             {
                 var dx = Uninitialized(x._shape, be);
-                be.Gemm(false, false, rows, inputSize, h4, 1f, dGates.Storage, 0, h4, 0, weightIh.Storage, 0, inputSize, 0,
-                    0f, dx.Storage, 0, inputSize, 0, 1);
+                be.Gemm(1f, dG, Wih, 0f, MatrixView.RowMajor(dx.Storage, rows, inputSize)); // dX = dG·W_ih
                 x.AccumulateGrad(dx, owned: true);
             }
             h0.AccumulateGrad(dh);
@@ -100,19 +101,17 @@ public sealed partial class Tensor
             if (weightIh.RequiresGrad)
             {
                 var dW = Uninitialized(weightIh._shape, be);
-                be.Gemm(true, false, h4, inputSize, rows, 1f, dGates.Storage, 0, h4, 0, x.Storage, 0, inputSize, 0,
-                    0f, dW.Storage, 0, inputSize, 0, 1);
+                be.Gemm(1f, dG.T, X, 0f, MatrixView.RowMajor(dW.Storage, h4, inputSize)); // dW_ih = dGᵀ·X
                 weightIh.AccumulateGrad(dW, owned: true);
             }
             if (weightHh.RequiresGrad)
             {
                 // Σ_t dG_tᵀ·h_{t−1}: steps 1…T−1 read h from the outputs in one GEMM, step 0 reads h0.
                 var dW = Uninitialized(weightHh._shape, be);
+                var dWhh = MatrixView.RowMajor(dW.Storage, h4, hidden);
                 if (steps > 1)
-                    be.Gemm(true, false, h4, hidden, (steps - 1) * batch, 1f, dGates.Storage, bg, h4, 0, output.Storage, 0, hidden, 0,
-                        0f, dW.Storage, 0, hidden, 0, 1);
-                be.Gemm(true, false, h4, hidden, batch, 1f, dGates.Storage, 0, h4, 0, h0.Storage, 0, hidden, 0,
-                    steps > 1 ? 1f : 0f, dW.Storage, 0, hidden, 0, 1);
+                    be.Gemm(1f, dG.RowsFrom(batch, rows - batch).T, MatrixView.RowMajor(output.Storage, rows - batch, hidden), 0f, dWhh);
+                be.Gemm(1f, dG.RowsFrom(0, batch).T, MatrixView.RowMajor(h0.Storage, batch, hidden), steps > 1 ? 1f : 0f, dWhh);
                 weightHh.AccumulateGrad(dW, owned: true);
             }
             if (biasIh is not null && (biasIh.RequiresGrad || biasHh!.RequiresGrad))

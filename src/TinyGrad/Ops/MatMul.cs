@@ -1,3 +1,5 @@
+using TinyGrad.Backends;
+
 namespace TinyGrad;
 
 // Matrix products through the backend's GEMM. Transposed operands are a flag to the kernel, never a copy.
@@ -32,9 +34,11 @@ public sealed partial class Tensor
         var (m, n, k, batches) = MatMulDims(a, b, transposeA, transposeB);
         int[] shape = a.Rank == 3 ? [batches, m, n] : [m, n];
         var c = Uninitialized(shape, a.Backend); // the GEMM runs with β = 0: every element is written
-        int lda = transposeA ? m : k, ldb = transposeB ? k : n;
-        a.Backend.Gemm(transposeA, transposeB, m, n, k, 1f,
-            a.Storage, 0, lda, (long)m * k, b.Storage, 0, ldb, (long)k * n, 0f, c.Storage, 0, n, (long)m * n, batches);
+        // Stored A is [m, k] (or [k, m] when transposed), B [k, n] (or [n, k]); a batch steps one matrix at a time.
+        var av = (transposeA ? MatrixView.RowMajor(a.Storage, k, m).T : MatrixView.RowMajor(a.Storage, m, k)) with { BatchStride = (long)m * k };
+        var bv = (transposeB ? MatrixView.RowMajor(b.Storage, n, k).T : MatrixView.RowMajor(b.Storage, k, n)) with { BatchStride = (long)k * n };
+        var cv = MatrixView.RowMajor(c.Storage, m, n) with { BatchStride = (long)m * n };
+        a.Backend.Gemm(1f, av, bv, 0f, cv, batches);
         return Autograd.Record("matmul", c, [a, b], gy =>
         {
             if (a.RequiresGrad)

@@ -72,9 +72,8 @@ public sealed class CoreOnlyBackend : IBackend
     public void Permute(Storage x, int[] shape, int[] perm, Storage y) => Cpu.Permute(In(x), shape, perm, In(y));
 
     /// <inheritdoc/>
-    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Storage a, int aOffset, int lda, long strideA,
-        Storage b, int bOffset, int ldb, long strideB, float beta, Storage c, int cOffset, int ldc, long strideC, int batchCount) =>
-        Cpu.Gemm(transA, transB, m, n, k, alpha, In(a), aOffset, lda, strideA, In(b), bOffset, ldb, strideB, beta, In(c), cOffset, ldc, strideC, batchCount);
+    public void Gemm(float alpha, MatrixView a, MatrixView b, float beta, MatrixView c, int batchCount = 1) =>
+        Cpu.Gemm(alpha, a with { Storage = In(a.Storage) }, b with { Storage = In(b.Storage) }, beta, c with { Storage = In(c.Storage) }, batchCount);
 
     /// <inheritdoc/>
     public void IndexSelectRows(Storage table, int rowLength, int[] indices, Storage y) => Cpu.IndexSelectRows(In(table), rowLength, indices, In(y));

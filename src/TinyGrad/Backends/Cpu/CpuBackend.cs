@@ -139,21 +139,19 @@ public sealed partial class CpuBackend : IBackend, IHeadKernels, ILstmKernels, I
     }
 
     /// <inheritdoc/>
-    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        Storage a, int aOffset, int lda, long strideA,
-        Storage b, int bOffset, int ldb, long strideB,
-        float beta, Storage c, int cOffset, int ldc, long strideC, int batchCount)
+    public void Gemm(float alpha, MatrixView a, MatrixView b, float beta, MatrixView c, int batchCount = 1)
     {
+        var (m, n, k) = MatrixView.ProductShape(a, b, c);
         // Profiled per shape: which of the step's GEMMs is slow matters more than their total.
         using var profile = Diagnostics.Profiler.Begin(Diagnostics.Phase.Gemm,
-            Diagnostics.Profiler.Enabled ? $"{(transA ? 'T' : 'N')}{(transB ? 'T' : 'N')} {m}x{n}x{k}" + (batchCount > 1 ? $" x{batchCount}" : "") : "");
-        float[] ad = Data(a), bd = Data(b), cd = Data(c);
+            Diagnostics.Profiler.Enabled ? $"{(a.Transposed ? 'T' : 'N')}{(b.Transposed ? 'T' : 'N')} {m}x{n}x{k}" + (batchCount > 1 ? $" x{batchCount}" : "") : "");
+        float[] ad = Data(a.Storage), bd = Data(b.Storage), cd = Data(c.Storage);
         for (int i = 0; i < batchCount; i++)
         {
-            Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha,
-                ad, checked((int)(aOffset + i * strideA)), lda,
-                bd, checked((int)(bOffset + i * strideB)), ldb,
-                beta, cd, checked((int)(cOffset + i * strideC)), ldc);
+            Cpu.Gemm.Sgemm(a.Transposed, b.Transposed, m, n, k, alpha,
+                ad, checked((int)(a.Offset + i * a.BatchStride)), a.Ld,
+                bd, checked((int)(b.Offset + i * b.BatchStride)), b.Ld,
+                beta, cd, checked((int)(c.Offset + i * c.BatchStride)), c.Ld);
         }
     }
 

@@ -72,7 +72,15 @@ public sealed partial class CudaBackend
     }
 
     /// <inheritdoc/>
-    public unsafe void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+    public void Gemm(float alpha, MatrixView a, MatrixView b, float beta, MatrixView c, int batchCount = 1)
+    {
+        var (m, n, k) = MatrixView.ProductShape(a, b, c);
+        Sgemm(a.Transposed, b.Transposed, m, n, k, alpha, a.Storage, a.Offset, a.Ld, a.BatchStride,
+            b.Storage, b.Offset, b.Ld, b.BatchStride, beta, c.Storage, c.Offset, c.Ld, c.BatchStride, batchCount);
+    }
+
+    // cuBLAS's column-major sgemm on our row-major views (GemmLayout swaps the operands).
+    private unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         Storage a, int aOffset, int lda, long strideA,
         Storage b, int bOffset, int ldb, long strideB,
         float beta, Storage c, int cOffset, int ldc, long strideC, int batchCount)

@@ -34,14 +34,18 @@ internal sealed class DecoderLogits
     {
         // Every row starts as the bias (a block copy with source stride 0), then the GEMM adds x·Wᵀ on top (beta = 1).
         _be.CopyBlocks(_bias.Storage, 0, 0, z, 0, _vocab, _vocab, rows);
-        _be.Gemm(false, true, rows, _vocab, _in, 1f, _x.Storage, firstRow * _in, _in, 0, _weight.Storage, 0, _in, 0,
-            1f, z, 0, _vocab, 0, 1);
+        _be.Gemm(1f, X(firstRow, rows), W.T, 1f, Z(z, rows));
     }
 
     /// <summary>Writes x·Wᵀ without the bias for rows [firstRow, firstRow + rows) (for a kernel that adds the bias as it reads z).</summary>
-    public void ForwardWithoutBias(int firstRow, int rows, Storage z) =>
-        _be.Gemm(false, true, rows, _vocab, _in, 1f, _x.Storage, firstRow * _in, _in, 0, _weight.Storage, 0, _in, 0,
-            0f, z, 0, _vocab, 0, 1);
+    public void ForwardWithoutBias(int firstRow, int rows, Storage z) => _be.Gemm(1f, X(firstRow, rows), W.T, 0f, Z(z, rows));
+
+    // x's rows [firstRow, firstRow + rows), the weight [V, in], and a chunk of logits [rows, V].
+    private MatrixView X(int firstRow, int rows) => MatrixView.RowMajor(_x.Storage, rows, _in, firstRow * _in);
+
+    private MatrixView W => MatrixView.RowMajor(_weight.Storage, _vocab, _in);
+
+    private MatrixView Z(Storage z, int rows) => MatrixView.RowMajor(z, rows, _vocab);
 
     /// <summary>
     /// Adds the contribution of <paramref name="alpha"/>·dz for rows [firstRow, firstRow + rows) to the gradients
@@ -53,15 +57,13 @@ internal sealed class DecoderLogits
         if (_x.RequiresGrad)
         {
             _dx ??= Tensor.Uninitialized(_x.Shape, _be); // each chunk writes its rows with β = 0, and the chunks cover x
-            _be.Gemm(false, false, rows, _in, _vocab, alpha, dz, 0, _vocab, 0, _weight.Storage, 0, _in, 0,
-                0f, _dx.Storage, firstRow * _in, _in, 0, 1);
+            _be.Gemm(alpha, Z(dz, rows), W, 0f, MatrixView.RowMajor(_dx.Storage, rows, _in, firstRow * _in)); // dx = dz·W
         }
         if (_weight.RequiresGrad)
         {
             bool first = _dWeight is null;
             _dWeight ??= Tensor.Uninitialized(_weight.Shape, _be); // β = 0 on the first chunk
-            _be.Gemm(true, false, _vocab, _in, rows, alpha, dz, 0, _vocab, 0, _x.Storage, firstRow * _in, _in, 0,
-                first ? 0f : 1f, _dWeight.Storage, 0, _in, 0, 1);
+            _be.Gemm(alpha, Z(dz, rows).T, X(firstRow, rows), first ? 0f : 1f, MatrixView.RowMajor(_dWeight.Storage, _vocab, _in)); // dW += dzᵀ·x
         }
         if (_bias.RequiresGrad && withBias)
         {
