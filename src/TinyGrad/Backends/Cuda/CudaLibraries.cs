@@ -23,7 +23,8 @@ internal static class CudaLibraries
     public static IReadOnlyList<ProbeLocation> DefaultLocations() => CudaLibraryProbe.Locations(
         Environment.GetEnvironmentVariable(CudaLibraryProbe.PathVariable),
         CudaLibraryProbe.SitePackagesLibDirs(CudaLibraryProbe.PythonPrefixes(
-            Environment.GetEnvironmentVariable("HOME"), Environment.GetEnvironmentVariable("VIRTUAL_ENV"), Environment.GetEnvironmentVariable("CONDA_PREFIX"))),
+            Environment.GetEnvironmentVariable("HOME"), Environment.GetEnvironmentVariable("VIRTUAL_ENV"), Environment.GetEnvironmentVariable("CONDA_PREFIX"),
+            Environment.GetEnvironmentVariable("PATH"))),
         CudaLibraryProbe.ToolkitDirs());
 
     /// <summary>Where each loaded library came from (for diagnostics and the docs' "what did it pick" question).</summary>
