@@ -124,9 +124,12 @@ public sealed partial class CudaBackend : IBackend
     /// <summary>Where compiled kernels are cached.</summary>
     public string KernelCacheDirectory => _kernels.CacheDirectory;
 
-    /// <summary>One line about the device, the libraries in use and the compile target (for logs).</summary>
+    /// <summary>
+    /// One line about the device, the libraries in use and the compile target (for logs), starting
+    /// <c>&lt;card&gt;, sm_XY, driver X.Y,</c> — e.g. <c>NVIDIA H100 80GB HBM3, sm_90, driver 12.4, kernels for sm_90, …</c>.
+    /// </summary>
     public string Describe() =>
-        $"{_context.Name} (sm_{_context.Architecture}, driver {_context.DriverVersion / 1000}.{_context.DriverVersion % 1000 / 10}), kernels for {_kernels.Target.Architecture}, " +
+        $"{_context.Name}, sm_{_context.Architecture}, driver {_context.DriverVersion / 1000}.{_context.DriverVersion % 1000 / 10}, kernels for {_kernels.Target.Architecture}, " +
         $"TF32 {(AllowTf32 ? "on" : "off")}, libraries: {string.Join(", ", CudaLibraries.LoadedPaths.Select(p => $"{p.Key}={p.Value}"))}";
 
     internal CachingAllocator Allocator { get; }
