@@ -39,7 +39,7 @@ public sealed partial class CudaBackend : IBackend
         ApplyMathMode();
         var target = CompileTarget.Choose(_context.Architecture, [.. KernelCompiler.SupportedArchitectures()]);
         _kernels = new KernelModules(_context, target, KernelCompiler.Version(), KernelCache.DefaultDirectory());
-        Allocator = new CachingAllocator(RawAllocate, RawFree);
+        Allocator = new CachingAllocator(RawAllocate, RawFree, Synchronize);
     }
 
     /// <summary>
@@ -198,6 +198,7 @@ public sealed partial class CudaBackend : IBackend
     {
         Enter();
         ulong pointer = Allocator.Rent((long)Math.Max(values.Length, 1) * sizeof(int), out long block);
+        if (values.Length == 0) return new DeviceInts(Allocator, pointer, block); // an empty array pins to null
         unsafe
         {
             fixed (int* p = values)
