@@ -32,8 +32,18 @@ public sealed partial class CudaBackend : IBackend
 
     private CudaBackend()
     {
-        CudaLibraries.EnsureLoaded(CudaLibraries.DefaultLocations(), CudaLibrary.Driver, CudaLibrary.Blas, CudaLibrary.Nvrtc);
+        // The driver first (there is one), then cuBLAS and NVRTC, each tried on this driver and GPU before it is
+        // chosen: the probe lists the newest version first, and a version the driver cannot run gives way to the
+        // next candidate (LibraryChoice) instead of failing here or, worse, at the first kernel.
+        var locations = CudaLibraries.DefaultLocations();
+        CudaLibraries.EnsureLoaded(locations, CudaLibrary.Driver);
         _context = CudaContext.Create(0);
+        var context = _context;
+        CudaLibraries.EnsureLoaded(locations,
+        [
+            (CudaLibrary.Blas, LibraryTrials.Blas),
+            (CudaLibrary.Nvrtc, h => LibraryTrials.Nvrtc(h, context.Architecture, context.TryLoadImage, context.DriverDescription)),
+        ]);
         CuBlas.Check(CuBlas.cublasCreate_v2(out _blas), "cublasCreate_v2");
         CuBlas.Check(CuBlas.cublasSetStream_v2(_blas, _context.Stream), "cublasSetStream_v2");
         ApplyMathMode();
@@ -130,7 +140,8 @@ public sealed partial class CudaBackend : IBackend
     /// </summary>
     public string Describe() =>
         $"{_context.Name}, sm_{_context.Architecture}, driver {_context.DriverVersion / 1000}.{_context.DriverVersion % 1000 / 10}, kernels for {_kernels.Target.Architecture}, " +
-        $"TF32 {(AllowTf32 ? "on" : "off")}, libraries: {string.Join(", ", CudaLibraries.LoadedPaths.Select(p => $"{p.Key}={p.Value}"))}";
+        $"TF32 {(AllowTf32 ? "on" : "off")}, libraries: {string.Join(", ", CudaLibraries.LoadedPaths.Select(p => $"{p.Key}={p.Value}"))}" +
+        (CudaLibraries.Rejected.Count == 0 ? "" : $", passed over: {string.Join("; ", CudaLibraries.Rejected)}");
 
     internal CachingAllocator Allocator { get; }
 

@@ -161,10 +161,16 @@ public static class CudaLibraryProbe
 
     /// <summary>
     /// The one-line explanation when libraries were not found: the names tried for each missing library, every place
-    /// searched (once), and each attempt that found a file but failed to load it (a wrong architecture, a missing
-    /// dependency).
+    /// searched (once), each attempt that found a file but failed to load it (a wrong architecture, a missing
+    /// dependency), and each library that loaded but failed its trial (a version this driver or GPU cannot run).
     /// </summary>
-    public static string DescribeFailure(IReadOnlyList<CudaLibrary> missing, IReadOnlyList<ProbeLocation> locations, IReadOnlyList<string> loadErrors, bool windows = false)
+    /// <param name="missing">The libraries left without a usable candidate.</param>
+    /// <param name="locations">Every place searched.</param>
+    /// <param name="loadErrors">Files found that did not load, as "path (reason)".</param>
+    /// <param name="windows">Windows file names.</param>
+    /// <param name="rejected">Files that loaded but failed their trial (a version the driver or GPU cannot run), as "path (reason)".</param>
+    public static string DescribeFailure(IReadOnlyList<CudaLibrary> missing, IReadOnlyList<ProbeLocation> locations, IReadOnlyList<string> loadErrors, bool windows = false,
+        IReadOnlyList<string>? rejected = null)
     {
         ArgumentNullException.ThrowIfNull(missing);
         ArgumentNullException.ThrowIfNull(locations);
@@ -185,6 +191,8 @@ public static class CudaLibraryProbe
         }
         string names = string.Join(", ", missing.Select(l => string.Join(" or ", FileNames(l, windows))));
         string errors = loadErrors.Count == 0 ? "" : $"; found but failed to load: {string.Join("; ", loadErrors.Select(e => e.ReplaceLineEndings(" ")))}";
-        return $"CUDA is not available: not found: {names}; searched {string.Join(", then ", places)}{errors}";
+        string rejections = rejected is null || rejected.Count == 0 ? "" : $"; loaded but not usable here: {string.Join("; ", rejected.Select(e => e.ReplaceLineEndings(" ")))}";
+        string what = rejections.Length == 0 ? "not found" : "no usable version of";
+        return $"CUDA is not available: {what}: {names}; searched {string.Join(", then ", places)}{errors}{rejections}";
     }
 }
