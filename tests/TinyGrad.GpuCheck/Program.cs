@@ -9,21 +9,51 @@ namespace TinyGrad.GpuCheck;
 /// Runs the GPU-relevant tests of TinyGrad.Tests without the .NET SDK or a test host: every test class whose name ends
 /// in "Cuda" (the per-device suites), plus the CPU-vs-GPU parity, NVRTC and probing tests. A minimal xunit-compatible
 /// runner: [Fact]/[SkippableFact] methods, and [Theory]/[SkippableTheory] with [MemberData] or [InlineData].
-/// Usage: <c>TinyGrad.GpuCheck [name-substring]</c>. Exit code 0 when nothing failed.
+/// Usage: <c>TinyGrad.GpuCheck [--without-gpu | --cpu-twins] [name-substring]</c>.
 /// </summary>
+/// <remarks>
+/// Output: first one line <c>cuda: &lt;card&gt;, sm_XY, driver …</c> (<see cref="CudaBackend.Describe"/>), then one
+/// line per failure, then <c>N passed, M failed, K skipped</c>. Exit code 0 when nothing failed, 1 when a test
+/// failed, 2 when no GPU is usable: then the only line is <c>cuda: CUDA is not available: &lt;why&gt;</c> and nothing runs,
+/// because every GPU test would skip and "0 failed" would look like a pass. <c>--without-gpu</c> runs the tests
+/// anyway (they skip), and <c>--cpu-twins</c> runs the CPU twins of the <c>*Cuda</c> classes (<c>LstmTestsCpu</c> for
+/// <c>LstmTestsCuda</c>: the same test bodies), to check the published runner itself on a machine without a GPU.
+/// </remarks>
 public static class Program
 {
     private static readonly string[] s_extraClasses = ["CudaParityTests", "NvrtcCompileTests", "CudaLibraryProbeTests"];
 
+    /// <summary>The exit code when no GPU is usable (distinct from 1, a failed test).</summary>
+    public const int NoGpuExitCode = 2;
+
     /// <summary>Runs the tests and prints one line per failure and a summary.</summary>
     public static int Main(string[] args)
     {
-        string? filter = args.Length > 0 ? args[0] : null;
-        Console.WriteLine(CudaBackend.IsAvailable ? $"cuda: {CudaBackend.Instance.Describe()}" : $"cuda: {CudaBackend.UnavailableReason}");
+        bool cpuTwins = args.Contains("--cpu-twins");
+        bool withoutGpu = cpuTwins || args.Contains("--without-gpu");
+        string? filter = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
+        string? reason;
+        try
+        {
+            reason = CudaBackend.UnavailableReason;
+        }
+        catch (Exception e)
+        {
+            // Anything else the first CUDA call throws also means no GPU run: still one line, still before any test.
+            reason = $"CUDA is not available: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
+        }
+        if (reason is not null)
+        {
+            Console.WriteLine($"cuda: {reason}"); // "CUDA is not available: …", one line
+            if (!withoutGpu) return NoGpuExitCode;
+        }
+        else Console.WriteLine($"cuda: {CudaBackend.Instance.Describe()}");
         var assembly = typeof(TinyGrad.Tests.Backends.OnDevice).Assembly;
-        var classes = assembly.GetTypes()
-            .Where(t => t is { IsClass: true, IsAbstract: false, IsPublic: true } && (t.Name.EndsWith("Cuda", StringComparison.Ordinal) || s_extraClasses.Contains(t.Name)))
-            .OrderBy(t => t.FullName, StringComparer.Ordinal);
+        var concrete = assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false, IsPublic: true }).ToList();
+        var cudaClasses = concrete.Where(t => t.Name.EndsWith("Cuda", StringComparison.Ordinal) || s_extraClasses.Contains(t.Name)).ToList();
+        // The CPU twin of LstmTestsCuda is LstmTestsCpu: the same test bodies, which run here without a GPU.
+        var twinNames = cudaClasses.Where(t => t.Name.EndsWith("Cuda", StringComparison.Ordinal)).Select(t => t.FullName![..^"Cuda".Length] + "Cpu").ToHashSet();
+        var classes = (cpuTwins ? concrete.Where(t => twinNames.Contains(t.FullName!)) : cudaClasses).OrderBy(t => t.FullName, StringComparer.Ordinal);
         int passed = 0, failed = 0, skipped = 0;
         foreach (var type in classes)
         {

@@ -16,11 +16,16 @@ namespace TinyGrad.Backends.Cuda;
 /// owner's data was queued before any kernel of the new owner.</para>
 /// <para>When the device is full, Rent collects garbage (finalizers return blocks), retries from the free lists,
 /// then releases every cached block to the driver and retries once more before giving up.</para>
-/// The raw allocate and free are injected, so the bookkeeping is unit-tested without a GPU.
+/// <para>Reuse is ordered by the stream; a real free is not. Before blocks go back to the driver (when the cache is
+/// released, on request or because the device is full) the stream is synchronised once, so no kernel still queued
+/// can touch memory the driver may hand to someone else (cuMemFree itself makes no promise for a non-blocking
+/// stream's pending work).</para>
+/// The raw allocate, free and synchronise are injected, so the bookkeeping is unit-tested without a GPU.
 /// </remarks>
 /// <param name="allocate">The raw allocation: a device pointer, or null when the device is full.</param>
 /// <param name="free">The raw free.</param>
-internal sealed class CachingAllocator(Func<long, ulong?> allocate, Action<ulong> free)
+/// <param name="synchronize">Waits for all work queued on the stream; called before any raw free (none: nothing to wait for).</param>
+internal sealed class CachingAllocator(Func<long, ulong?> allocate, Action<ulong> free, Action? synchronize = null)
 {
     private readonly object _lock = new();
     private readonly Dictionary<long, Stack<ulong>> _free = [];
@@ -111,6 +116,8 @@ internal sealed class CachingAllocator(Func<long, ulong?> allocate, Action<ulong
 
     private void ReleaseCachedLocked()
     {
+        if (_cachedBytes == 0) return; // nothing to free, so nothing to wait for
+        synchronize?.Invoke();
         foreach (var stack in _free.Values)
             while (stack.Count > 0) free(stack.Pop());
         _cachedBytes = 0;

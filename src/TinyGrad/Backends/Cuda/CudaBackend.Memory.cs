@@ -18,6 +18,8 @@ public sealed partial class CudaBackend
     public unsafe Storage FromHost(ReadOnlySpan<float> data)
     {
         var storage = NewStorage(data.Length, zero: false);
+        // An empty span pins to a null pointer, which the driver rejects; there is nothing to copy anyway.
+        if (data.IsEmpty) return storage;
         fixed (float* p = data)
         {
             Driver.Check(Driver.cuMemcpyHtoDAsync_v2(storage.Pointer, p, (nuint)(data.Length * sizeof(float)), _context.Stream), "cuMemcpyHtoDAsync_v2");
@@ -28,6 +30,7 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public unsafe void ToHost(Storage src, Span<float> dst)
     {
+        if (dst.IsEmpty) return; // a null host pointer otherwise; nothing is pending that the caller could read
         Enter();
         fixed (float* p = dst)
         {
@@ -55,18 +58,11 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void Permute(Storage x, int[] shape, int[] perm, Storage y)
     {
-        Enter();
-        int rank = shape.Length;
-        var strides = Shapes.Strides(shape);
-        // Pad to rank 4 with leading size-1 axes (stride 0), the kernel's fixed shape.
-        Span<int> outShape = [1, 1, 1, 1];
-        Span<int> walk = [0, 0, 0, 0];
-        for (int k = 0; k < rank; k++)
-        {
-            outShape[4 - rank + k] = shape[perm[k]];
-            walk[4 - rank + k] = strides[perm[k]];
-        }
+        // Packed (and the rank checked) before any CUDA call.
+        var (outShape, walk) = Rank4.Permute(shape, perm);
         int n = Shapes.Numel(shape);
+        if (n == 0) return;
+        Enter();
         Launch(KernelNames.Permute, Grid(n), P(x), P(y), outShape[0], outShape[1], outShape[2], outShape[3],
             walk[0], walk[1], walk[2], walk[3], n);
     }

@@ -32,14 +32,24 @@ public sealed partial class CudaBackend : IBackend
 
     private CudaBackend()
     {
-        CudaLibraries.EnsureLoaded(CudaLibraries.DefaultLocations(), CudaLibrary.Driver, CudaLibrary.Blas, CudaLibrary.Nvrtc);
+        // The driver first (there is one), then cuBLAS and NVRTC, each tried on this driver and GPU before it is
+        // chosen: the probe lists the newest version first, and a version the driver cannot run gives way to the
+        // next candidate (LibraryChoice) instead of failing here or, worse, at the first kernel.
+        var locations = CudaLibraries.DefaultLocations();
+        CudaLibraries.EnsureLoaded(locations, CudaLibrary.Driver);
         _context = CudaContext.Create(0);
+        var context = _context;
+        CudaLibraries.EnsureLoaded(locations,
+        [
+            (CudaLibrary.Blas, LibraryTrials.Blas),
+            (CudaLibrary.Nvrtc, h => LibraryTrials.Nvrtc(h, context.Architecture, context.TryLoadImage, context.DriverDescription)),
+        ]);
         CuBlas.Check(CuBlas.cublasCreate_v2(out _blas), "cublasCreate_v2");
         CuBlas.Check(CuBlas.cublasSetStream_v2(_blas, _context.Stream), "cublasSetStream_v2");
         ApplyMathMode();
         var target = CompileTarget.Choose(_context.Architecture, [.. KernelCompiler.SupportedArchitectures()]);
         _kernels = new KernelModules(_context, target, KernelCompiler.Version(), KernelCache.DefaultDirectory());
-        Allocator = new CachingAllocator(RawAllocate, RawFree);
+        Allocator = new CachingAllocator(RawAllocate, RawFree, Synchronize);
     }
 
     /// <summary>
@@ -124,10 +134,14 @@ public sealed partial class CudaBackend : IBackend
     /// <summary>Where compiled kernels are cached.</summary>
     public string KernelCacheDirectory => _kernels.CacheDirectory;
 
-    /// <summary>One line about the device, the libraries in use and the compile target (for logs).</summary>
+    /// <summary>
+    /// One line about the device, the libraries in use and the compile target (for logs), starting
+    /// <c>&lt;card&gt;, sm_XY, driver X.Y,</c> — e.g. <c>NVIDIA H100 80GB HBM3, sm_90, driver 12.4, kernels for sm_90, …</c>.
+    /// </summary>
     public string Describe() =>
-        $"{_context.Name} (sm_{_context.Architecture}, driver {_context.DriverVersion / 1000}.{_context.DriverVersion % 1000 / 10}), kernels for {_kernels.Target.Architecture}, " +
-        $"TF32 {(AllowTf32 ? "on" : "off")}, libraries: {string.Join(", ", CudaLibraries.LoadedPaths.Select(p => $"{p.Key}={p.Value}"))}";
+        $"{_context.Name}, sm_{_context.Architecture}, driver {_context.DriverVersion / 1000}.{_context.DriverVersion % 1000 / 10}, kernels for {_kernels.Target.Architecture}, " +
+        $"TF32 {(AllowTf32 ? "on" : "off")}, libraries: {string.Join(", ", CudaLibraries.LoadedPaths.Select(p => $"{p.Key}={p.Value}"))}" +
+        (CudaLibraries.Rejected.Count == 0 ? "" : $", passed over: {string.Join("; ", CudaLibraries.Rejected)}");
 
     internal CachingAllocator Allocator { get; }
 
@@ -195,6 +209,7 @@ public sealed partial class CudaBackend : IBackend
     {
         Enter();
         ulong pointer = Allocator.Rent((long)Math.Max(values.Length, 1) * sizeof(int), out long block);
+        if (values.Length == 0) return new DeviceInts(Allocator, pointer, block); // an empty array pins to null
         unsafe
         {
             fixed (int* p = values)

@@ -76,6 +76,20 @@ internal sealed unsafe class CudaContext
         t_current = Context;
     }
 
+    /// <summary>"CUDA X.Y", the driver's version as its users know it.</summary>
+    public string DriverDescription => $"CUDA {DriverVersion / 1000}.{DriverVersion % 1000 / 10}";
+
+    /// <summary>Loads an image as a module and unloads it again; returns the driver's status (a library trial, not an error).</summary>
+    public int TryLoadImage(byte[] image)
+    {
+        MakeCurrent();
+        IntPtr module;
+        int status;
+        fixed (byte* p = image) status = Driver.cuModuleLoadData(out module, p);
+        if (status == Driver.Success) Driver.cuModuleUnload(module);
+        return status;
+    }
+
     /// <summary>Waits until everything queued on the stream has run (the only way the host learns results).</summary>
     public void Synchronize() => Driver.Check(Driver.cuStreamSynchronize(Stream), "cuStreamSynchronize");
 }

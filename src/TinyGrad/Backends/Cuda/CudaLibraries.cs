@@ -15,6 +15,7 @@ internal static class CudaLibraries
     private static readonly object s_lock = new();
     private static readonly Dictionary<CudaLibrary, IntPtr> s_loaded = [];
     private static readonly Dictionary<CudaLibrary, string> s_paths = [];
+    private static readonly List<string> s_rejected = [];
     private static bool s_resolverSet;
 
     private static bool Windows => OperatingSystem.IsWindows();
@@ -23,7 +24,8 @@ internal static class CudaLibraries
     public static IReadOnlyList<ProbeLocation> DefaultLocations() => CudaLibraryProbe.Locations(
         Environment.GetEnvironmentVariable(CudaLibraryProbe.PathVariable),
         CudaLibraryProbe.SitePackagesLibDirs(CudaLibraryProbe.PythonPrefixes(
-            Environment.GetEnvironmentVariable("HOME"), Environment.GetEnvironmentVariable("VIRTUAL_ENV"), Environment.GetEnvironmentVariable("CONDA_PREFIX"))),
+            Environment.GetEnvironmentVariable("HOME"), Environment.GetEnvironmentVariable("VIRTUAL_ENV"), Environment.GetEnvironmentVariable("CONDA_PREFIX"),
+            Environment.GetEnvironmentVariable("PATH"))),
         CudaLibraryProbe.ToolkitDirs());
 
     /// <summary>Where each loaded library came from (for diagnostics and the docs' "what did it pick" question).</summary>
@@ -35,29 +37,54 @@ internal static class CudaLibraries
         }
     }
 
+    /// <summary>Every candidate that loaded but failed its trial, as "path (reason)", in the order tried.</summary>
+    public static IReadOnlyList<string> Rejected
+    {
+        get
+        {
+            lock (s_lock) return [.. s_rejected];
+        }
+    }
+
     /// <summary>
     /// Loads every library in <paramref name="libraries"/> (once per process) from <paramref name="locations"/>,
-    /// or throws one <see cref="CudaUnavailableException"/> whose one-line message says, for each missing
-    /// library, which names were tried where.
+    /// taking the first candidate that loads, or throws one <see cref="CudaUnavailableException"/> whose one-line
+    /// message says, for each missing library, which names were tried where.
     /// </summary>
-    public static void EnsureLoaded(IReadOnlyList<ProbeLocation> locations, params CudaLibrary[] libraries)
+    public static void EnsureLoaded(IReadOnlyList<ProbeLocation> locations, params CudaLibrary[] libraries) =>
+        EnsureLoaded(locations, libraries.Select(l => (l, (LibraryTrial?)null)).ToArray());
+
+    /// <summary>
+    /// Loads each library (once per process) from <paramref name="locations"/>: the first candidate that loads and
+    /// passes its trial (none: the first that loads), the next candidate when a trial rejects one
+    /// (<see cref="LibraryChoice"/>). Throws one <see cref="CudaUnavailableException"/> naming, for each library left
+    /// without one, the names tried where and every rejection with its reason.
+    /// </summary>
+    /// <remarks>A library already loaded is kept as it is: its P/Invokes may be bound to it already.</remarks>
+    public static void EnsureLoaded(IReadOnlyList<ProbeLocation> locations, IReadOnlyList<(CudaLibrary Library, LibraryTrial? Trial)> libraries)
     {
+        ArgumentNullException.ThrowIfNull(libraries);
         lock (s_lock)
         {
             var missing = new List<CudaLibrary>();
             var loadErrors = new List<string>();
-            foreach (var library in libraries)
+            var rejected = new List<string>();
+            foreach (var (library, trial) in libraries)
             {
                 if (s_loaded.ContainsKey(library)) continue;
-                if (TryLoad(library, locations, out var handle, out var path, loadErrors))
+                bool found = LibraryChoice.TryChoose(CudaLibraryProbe.Candidates(library, locations, Windows),
+                    (string candidate, out IntPtr h, out string? error) => LoadOne(library, candidate, out h, out error),
+                    trial, out var handle, out var path, loadErrors, rejected);
+                if (found)
                 {
                     s_loaded[library] = handle;
                     s_paths[library] = path!;
                 }
                 else missing.Add(library);
             }
+            s_rejected.AddRange(rejected);
             if (missing.Count > 0)
-                throw new CudaUnavailableException(CudaLibraryProbe.DescribeFailure(missing, locations, loadErrors, Windows));
+                throw new CudaUnavailableException(CudaLibraryProbe.DescribeFailure(missing, locations, loadErrors, Windows, rejected));
             if (!s_resolverSet)
             {
                 NativeLibrary.SetDllImportResolver(typeof(CudaLibraries).Assembly, Resolve);
@@ -67,40 +94,37 @@ internal static class CudaLibraries
     }
 
     /// <summary>
-    /// Tries each candidate of <paramref name="library"/> in order. A full path is tried only when the file
-    /// exists, after loading its dependencies from the same folder (cuBLAS needs cuBLASLt, NVRTC its builtins),
-    /// which the loader would not find there on its own. Files found but not loadable are added to <paramref name="loadErrors"/>.
+    /// Tries each candidate of <paramref name="library"/> in order (no trial: the first that loads wins). Files
+    /// found but not loadable are added to <paramref name="loadErrors"/>.
     /// </summary>
-    public static bool TryLoad(CudaLibrary library, IReadOnlyList<ProbeLocation> locations, out IntPtr handle, out string? path, List<string> loadErrors)
+    public static bool TryLoad(CudaLibrary library, IReadOnlyList<ProbeLocation> locations, out IntPtr handle, out string? path, List<string> loadErrors) =>
+        LibraryChoice.TryChoose(CudaLibraryProbe.Candidates(library, locations, Windows),
+            (string candidate, out IntPtr h, out string? error) => LoadOne(library, candidate, out h, out error),
+            null, out handle, out path, loadErrors, []);
+
+    /// <summary>
+    /// Hands one candidate to the loader. A full path is tried only when the file exists, after loading its
+    /// dependencies from the same folder (cuBLAS needs cuBLASLt, NVRTC its builtins), which the loader would not
+    /// find there on its own; a bare name goes to the loader's own search.
+    /// </summary>
+    private static LoadOutcome LoadOne(CudaLibrary library, string candidate, out IntPtr handle, out string? error)
     {
-        foreach (var candidate in CudaLibraryProbe.Candidates(library, locations, Windows))
-        {
-            bool isPath = candidate.Contains(Path.DirectorySeparatorChar) || candidate.Contains('/');
-            if (!isPath)
-            {
-                if (NativeLibrary.TryLoad(candidate, out handle))
-                {
-                    path = candidate;
-                    return true;
-                }
-                continue;
-            }
-            if (!File.Exists(candidate)) continue;
-            PreloadDependencies(library, candidate);
-            try
-            {
-                handle = NativeLibrary.Load(candidate);
-                path = candidate;
-                return true;
-            }
-            catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
-            {
-                loadErrors.Add($"{candidate} ({e.Message})");
-            }
-        }
+        error = null;
+        bool isPath = candidate.Contains(Path.DirectorySeparatorChar) || candidate.Contains('/');
+        if (!isPath) return NativeLibrary.TryLoad(candidate, out handle) ? LoadOutcome.Loaded : LoadOutcome.Missing;
         handle = IntPtr.Zero;
-        path = null;
-        return false;
+        if (!File.Exists(candidate)) return LoadOutcome.Missing;
+        PreloadDependencies(library, candidate);
+        try
+        {
+            handle = NativeLibrary.Load(candidate);
+            return LoadOutcome.Loaded;
+        }
+        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+        {
+            error = e.Message;
+            return LoadOutcome.Failed;
+        }
     }
 
     // cuBLAS and NVRTC load companions by soname; loading those from the same folder first lets the dynamic

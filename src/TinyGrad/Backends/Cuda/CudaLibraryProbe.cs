@@ -12,7 +12,8 @@ public sealed record ProbeLocation(string Source, string? Directory);
 /// <remarks>
 /// Order: <c>TINYGRAD_CUDA_PATH</c> (a list of folders, each also with its lib64/ and lib/), then the loader's
 /// default path (LD_LIBRARY_PATH, ldconfig), then the <c>nvidia/*/lib</c> folders of Python site-packages — where
-/// <c>pip install nvidia-cublas-cu12</c> (or torch) puts cuBLAS and NVRTC — then the usual CUDA toolkit folders.
+/// <c>pip install nvidia-cublas-cu12</c> (or torch) puts cuBLAS and NVRTC, and CUDA 13 wheels put both in
+/// <c>nvidia/cu13/lib</c> — then the usual CUDA toolkit folders.
 /// Within a place, the newest versioned names come first: a soname like libcublas.so.12 is what a runtime
 /// installation has; the unversioned libcublas.so exists only with development packages.
 /// </remarks>
@@ -73,21 +74,52 @@ public static class CudaLibraryProbe
 
     /// <summary>
     /// The Python install prefixes scanned for site-packages: /usr/local, /usr, ~/.local, an active virtual
-    /// environment or conda prefix, and /opt/conda.
+    /// environment or conda prefix, the parent of every <c>PATH</c> entry that ends in <c>/bin</c>, and /opt/conda.
     /// </summary>
-    public static IReadOnlyList<string> PythonPrefixes(string? home, string? virtualEnv, string? condaPrefix)
+    /// <remarks>
+    /// The PATH entries matter on machines whose Python lives in a virtual environment that nobody activated in
+    /// this shell (<c>/opt/&lt;name&gt;/.venv/bin</c> put on PATH by the image, VIRTUAL_ENV not exported): its
+    /// site-packages, with pip's cuBLAS and NVRTC, is then reachable only through PATH.
+    /// </remarks>
+    /// <param name="home">HOME (for ~/.local).</param>
+    /// <param name="virtualEnv">VIRTUAL_ENV.</param>
+    /// <param name="condaPrefix">CONDA_PREFIX.</param>
+    /// <param name="path">PATH (':'-separated); each entry ending in /bin contributes its parent folder.</param>
+    public static IReadOnlyList<string> PythonPrefixes(string? home, string? virtualEnv, string? condaPrefix, string? path = null)
     {
         var prefixes = new List<string> { "/usr/local", "/usr" };
         if (!string.IsNullOrEmpty(home)) prefixes.Add(Path.Combine(home, ".local"));
         if (!string.IsNullOrEmpty(virtualEnv)) prefixes.Add(virtualEnv);
         if (!string.IsNullOrEmpty(condaPrefix)) prefixes.Add(condaPrefix);
+        prefixes.AddRange(PathPrefixes(path));
         prefixes.Add("/opt/conda");
-        return prefixes.Distinct(StringComparer.Ordinal).ToList();
+        return prefixes.Select(p => p.Length > 1 ? p.TrimEnd('/') : p).Distinct(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>
-    /// Scans the file system (no Python is run) for <c>{prefix}/lib/python3*/{site,dist}-packages/nvidia/*/lib</c>
-    /// and <c>{prefix}/lib/python3/dist-packages/nvidia/*/lib</c>; returns the folders that exist, sorted.
+    /// The parents of the <paramref name="path"/> entries that end in <c>/bin</c> (<c>/opt/x/.venv/bin</c> gives
+    /// <c>/opt/x/.venv</c>), in PATH order; relative entries and <c>/bin</c> itself (whose parent is the root) are
+    /// left out.
+    /// </summary>
+    public static IReadOnlyList<string> PathPrefixes(string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path)) return [];
+        var prefixes = new List<string>();
+        foreach (var entry in path.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var dir = entry.TrimEnd('/');
+            if (!dir.StartsWith('/') || !dir.EndsWith("/bin", StringComparison.Ordinal)) continue;
+            var parent = dir[..^"/bin".Length];
+            if (parent.Length > 0) prefixes.Add(parent);
+        }
+        return prefixes;
+    }
+
+    /// <summary>
+    /// Scans the file system (no Python is run) for <c>{prefix}/lib/python3*/{site,dist}-packages/nvidia/*/{lib,lib64}</c>
+    /// (which includes <c>{prefix}/lib/python3/dist-packages</c>, Debian's); returns the folders that exist, sorted
+    /// within each prefix. <c>*</c> is one level: <c>nvidia/cublas/lib</c> (CUDA 12 wheels, one per library) and
+    /// <c>nvidia/cu13/lib</c> (CUDA 13 wheels, which share one folder) alike.
     /// </summary>
     public static IReadOnlyList<string> SitePackagesLibDirs(IEnumerable<string> prefixes)
     {
@@ -129,10 +161,16 @@ public static class CudaLibraryProbe
 
     /// <summary>
     /// The one-line explanation when libraries were not found: the names tried for each missing library, every place
-    /// searched (once), and each attempt that found a file but failed to load it (a wrong architecture, a missing
-    /// dependency).
+    /// searched (once), each attempt that found a file but failed to load it (a wrong architecture, a missing
+    /// dependency), and each library that loaded but failed its trial (a version this driver or GPU cannot run).
     /// </summary>
-    public static string DescribeFailure(IReadOnlyList<CudaLibrary> missing, IReadOnlyList<ProbeLocation> locations, IReadOnlyList<string> loadErrors, bool windows = false)
+    /// <param name="missing">The libraries left without a usable candidate.</param>
+    /// <param name="locations">Every place searched.</param>
+    /// <param name="loadErrors">Files found that did not load, as "path (reason)".</param>
+    /// <param name="windows">Windows file names.</param>
+    /// <param name="rejected">Files that loaded but failed their trial (a version the driver or GPU cannot run), as "path (reason)".</param>
+    public static string DescribeFailure(IReadOnlyList<CudaLibrary> missing, IReadOnlyList<ProbeLocation> locations, IReadOnlyList<string> loadErrors, bool windows = false,
+        IReadOnlyList<string>? rejected = null)
     {
         ArgumentNullException.ThrowIfNull(missing);
         ArgumentNullException.ThrowIfNull(locations);
@@ -153,6 +191,8 @@ public static class CudaLibraryProbe
         }
         string names = string.Join(", ", missing.Select(l => string.Join(" or ", FileNames(l, windows))));
         string errors = loadErrors.Count == 0 ? "" : $"; found but failed to load: {string.Join("; ", loadErrors.Select(e => e.ReplaceLineEndings(" ")))}";
-        return $"CUDA is not available: not found: {names}; searched {string.Join(", then ", places)}{errors}";
+        string rejections = rejected is null || rejected.Count == 0 ? "" : $"; loaded but not usable here: {string.Join("; ", rejected.Select(e => e.ReplaceLineEndings(" ")))}";
+        string what = rejections.Length == 0 ? "not found" : "no usable version of";
+        return $"CUDA is not available: {what}: {names}; searched {string.Join(", then ", places)}{errors}{rejections}";
     }
 }

@@ -92,4 +92,25 @@ public static class KernelCache
             return false;
         }
     }
+
+    /// <summary>
+    /// Removes the entry for <paramref name="key"/> (one whose image the driver rejected). Returns false when it
+    /// could not be removed; a missing entry counts as removed.
+    /// </summary>
+    public static bool TryDelete(string directory, string key, string extension)
+    {
+        try
+        {
+            File.Delete(Path.Combine(directory, key + extension));
+            return true;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // the recompiled image overwrites it anyway when the folder is writable
+        }
+    }
 }

@@ -5,8 +5,9 @@ namespace TinyGrad.Backends.Cuda;
 
 /// <summary>
 /// The compiled kernels: each .cu file becomes one module the first time one of its kernels is launched — from the
-/// disk cache when an entry matches (<see cref="KernelCache.Key"/>), else compiled by NVRTC and then cached — and is
-/// loaded with cuModuleLoadData. Functions are looked up once by name and kept.
+/// disk cache when an entry matches (<see cref="KernelCache.Key"/>), else compiled by NVRTC and cached once it
+/// loaded; a cached image that fails to load is deleted and recompiled once (<see cref="CachedModuleLoad"/>) — and
+/// is loaded with cuModuleLoadData. Functions are looked up once by name and kept.
 /// </summary>
 internal sealed unsafe class KernelModules
 {
@@ -69,14 +70,20 @@ internal sealed unsafe class KernelModules
         var source = KernelSources.Compose(file);
         var options = KernelCompiler.Options(_target);
         var key = KernelCache.Key(source, options, _nvrtcVersion, _target.Architecture);
-        var image = KernelCache.TryRead(_cacheDirectory, key, _target.Extension);
-        if (image is null)
-        {
-            image = KernelCompiler.Compile(source, file, options, _target.Cubin);
-            KernelCache.TryWrite(_cacheDirectory, key, _target.Extension, image);
-        }
-        fixed (byte* p = image) Driver.Check(Driver.cuModuleLoadData(out module, p), $"cuModuleLoadData({file}, {_target.Architecture})");
+        module = CachedModuleLoad.Load($"{file} for {_target.Architecture}",
+            readCache: () => KernelCache.TryRead(_cacheDirectory, key, _target.Extension),
+            compile: () => KernelCompiler.Compile(source, file, options, _target.Cubin),
+            writeCache: image => KernelCache.TryWrite(_cacheDirectory, key, _target.Extension, image),
+            deleteCache: () => KernelCache.TryDelete(_cacheDirectory, key, _target.Extension),
+            load: image => LoadImage(image, file));
         _modules[file] = module;
+        return module;
+    }
+
+    private IntPtr LoadImage(byte[] image, string file)
+    {
+        IntPtr module;
+        fixed (byte* p = image) Driver.Check(Driver.cuModuleLoadData(out module, p), $"cuModuleLoadData({file}, {_target.Architecture})");
         return module;
     }
 }

@@ -95,4 +95,34 @@ public class AllocatorTests
         Assert.Equal([b, a], device.Freed);
         Assert.Throws<OutOfMemoryException>(() => allocator.Rent(4096, out _));
     }
+
+    [Fact]
+    public void The_stream_is_synchronised_once_before_blocks_go_back_to_the_driver()
+    {
+        var device = new FakeDevice();
+        var log = new List<string>();
+        var allocator = new CachingAllocator(device.Allocate, p => { log.Add($"free {p:x}"); device.Free(p); }, () => log.Add("sync"));
+        ulong a = allocator.Rent(1000, out long sa), b = allocator.Rent(5000, out long sb);
+        allocator.Return(a, sa);
+        allocator.Return(b, sb);
+        allocator.Rent(1000, out _); // reuse is ordered by the stream: no wait
+        Assert.Empty(log);
+        allocator.ReleaseCached();
+        Assert.Equal(["sync", $"free {b:x}"], log);
+        allocator.ReleaseCached(); // nothing cached: nothing to wait for
+        Assert.Equal(2, log.Count);
+    }
+
+    [Fact]
+    public void A_full_device_synchronises_before_releasing_the_cache()
+    {
+        var device = new FakeDevice { Capacity = 6144 };
+        var log = new List<string>();
+        var allocator = new CachingAllocator(device.Allocate, p => { log.Add("free"); device.Free(p); }, () => log.Add("sync"));
+        ulong a = allocator.Rent(2048, out long sa);
+        allocator.Rent(2048, out _);
+        allocator.Return(a, sa);
+        allocator.Rent(4096, out _); // fits only once the cached 2048 block is back with the driver
+        Assert.Equal(["sync", "free"], log);
+    }
 }

@@ -63,6 +63,53 @@ public class CudaLibraryProbeTests
     }
 
     [Fact]
+    public void Path_entries_ending_in_bin_give_their_parent_as_a_prefix()
+    {
+        Assert.Equal(["/opt/app/.venv", "/usr/local", "/home/u/.local"],
+            CudaLibraryProbe.PathPrefixes("/opt/app/.venv/bin:/usr/local/bin/:/bin:relative/bin:/usr/local/sbin::/home/u/.local/bin"));
+        Assert.Empty(CudaLibraryProbe.PathPrefixes(null));
+        var prefixes = CudaLibraryProbe.PythonPrefixes("/home/u", null, null, "/opt/app/.venv/bin:/usr/bin");
+        Assert.Equal(["/usr/local", "/usr", "/home/u/.local", "/opt/app/.venv", "/opt/conda"], prefixes);
+    }
+
+    [Fact]
+    public void A_virtual_environment_reached_only_through_PATH_is_scanned_including_cu13_and_lib64()
+    {
+        // The layout of a GPU image whose Python is /opt/<name>/.venv, on PATH but not activated (no VIRTUAL_ENV),
+        // with CUDA 13 wheels (one shared nvidia/cu13/lib) and a wheel that uses lib64.
+        var root = Path.Combine(Path.GetTempPath(), "tinygrad-venv-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var venv = Path.Combine(root, "opt", "app", ".venv");
+            Directory.CreateDirectory(Path.Combine(venv, "bin"));
+            var nvidia = Path.Combine(venv, "lib", "python3.12", "site-packages", "nvidia");
+            var cu13 = Directory.CreateDirectory(Path.Combine(nvidia, "cu13", "lib")).FullName;
+            var lib64 = Directory.CreateDirectory(Path.Combine(nvidia, "cuda_nvrtc", "lib64")).FullName;
+            File.WriteAllText(Path.Combine(cu13, "libcublas.so.13"), "not a shared library");
+            File.WriteAllText(Path.Combine(cu13, "libnvrtc.so.13"), "not a shared library");
+
+            var prefixes = CudaLibraryProbe.PythonPrefixes(null, virtualEnv: null, condaPrefix: null, path: $"/usr/bin:{venv}/bin");
+            var dirs = CudaLibraryProbe.SitePackagesLibDirs(prefixes);
+            Assert.Contains(cu13, dirs);
+            Assert.Contains(lib64, dirs);
+
+            // The loader gets the fake files (and rejects them, which shows they were found where the wheels put them).
+            var locations = CudaLibraryProbe.Locations(null, dirs).Where(l => l.Directory is not null).ToList();
+            foreach (var (library, file) in new[] { (CudaLibrary.Blas, "libcublas.so.13"), (CudaLibrary.Nvrtc, "libnvrtc.so.13") })
+            {
+                Assert.Contains(Path.Combine(cu13, file), CudaLibraryProbe.Candidates(library, locations));
+                var errors = new List<string>();
+                Assert.False(CudaLibraries.TryLoad(library, locations, out _, out _, errors));
+                Assert.Contains(errors, e => e.StartsWith(Path.Combine(cu13, file), StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void A_fake_library_in_TINYGRAD_CUDA_PATH_gives_one_line_naming_what_was_searched_and_why_it_failed()
     {
         var dir = Path.Combine(Path.GetTempPath(), "tinygrad-fake-cuda-" + Guid.NewGuid().ToString("N"));

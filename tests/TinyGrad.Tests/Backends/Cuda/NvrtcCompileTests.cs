@@ -56,4 +56,22 @@ public class NvrtcCompileTests
             KernelCompiler.Compile("extern \"C\" __global__ void broken() { undeclared_thing(); }", "broken.cu", ["--gpu-architecture=compute_80"], cubin: false));
         Assert.Contains("undeclared_thing", e.Message, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public void The_nvrtc_trial_compiles_a_probe_and_gives_way_on_a_driver_version_error_only()
+    {
+        SkipWithoutNvrtc();
+        Assert.True(CudaLibraries.TryLoad(CudaLibrary.Nvrtc, CudaLibraries.DefaultLocations(), out var handle, out _, []));
+        var archs = KernelCompiler.SupportedArchitectures();
+        int arch = archs.Count == 0 ? 80 : archs.Where(a => a <= 90).Max();
+        byte[]? seen = null;
+        Assert.Null(LibraryTrials.Nvrtc(handle, arch, image => { seen = image; return 0; }, "CUDA 12.4"));
+        Assert.Equal([0x7f, (byte)'E', (byte)'L', (byte)'F'], seen![..4]); // a cubin for the GPU's own architecture
+
+        var reason = LibraryTrials.Nvrtc(handle, arch, _ => 222, "CUDA 12.4");
+        Assert.Contains("CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222)", reason, StringComparison.Ordinal);
+        Assert.Contains("CUDA 12.4", reason, StringComparison.Ordinal);
+        Assert.Throws<CudaException>(() => LibraryTrials.Nvrtc(handle, arch, _ => 2, "CUDA 12.4")); // out of memory is no version matter
+        if (archs.Count > 0) Assert.Contains("install an NVRTC that supports it", LibraryTrials.Nvrtc(handle, archs.Min() - 1, _ => 0, "CUDA 12.4"), StringComparison.Ordinal);
+    }
 }

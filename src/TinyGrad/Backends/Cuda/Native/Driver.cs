@@ -32,6 +32,7 @@ internal static unsafe class Driver
     [DllImport(Library)] public static extern int cuMemcpyHtoDAsync_v2(ulong destination, void* source, nuint bytes, IntPtr stream);
     [DllImport(Library)] public static extern int cuMemcpyDtoHAsync_v2(void* destination, ulong source, nuint bytes, IntPtr stream);
     [DllImport(Library)] public static extern int cuModuleLoadData(out IntPtr module, void* image);
+    [DllImport(Library)] public static extern int cuModuleUnload(IntPtr module);
     [DllImport(Library)] public static extern int cuModuleGetFunction(out IntPtr function, IntPtr module, byte* name);
     [DllImport(Library)]
     public static extern int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
