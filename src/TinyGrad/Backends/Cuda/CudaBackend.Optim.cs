@@ -1,45 +1,21 @@
-using TinyGrad.Backends.Cuda.Native;
-
 namespace TinyGrad.Backends.Cuda;
 
-// Optimizer updates (optim.cu).
+// The optimizer family (IOptimizerKernels), in optim.cu.
 public sealed partial class CudaBackend
 {
     /// <inheritdoc/>
-    /// <remarks>Reads the result back, so it waits for the GPU; training clips with <see cref="AddSumOfSquares"/> instead.</remarks>
-    public unsafe double SumOfSquares(Storage x)
+    public void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, SgdHyper h, bool firstStep)
     {
         Enter();
-        ulong total = Allocator.Rent(sizeof(double), out long block);
-        try
-        {
-            Launch(KernelNames.Fill, 1, total, 0f, 2); // two zero floats are the double 0.0
-            Launch(KernelNames.SumOfSquares, Grid(x.Length), P(x), x.Length, total);
-            double result;
-            Driver.Check(Driver.cuMemcpyDtoHAsync_v2(&result, total, sizeof(double), _context.Stream), "cuMemcpyDtoHAsync_v2");
-            _context.Synchronize();
-            return result;
-        }
-        finally
-        {
-            Allocator.Return(total, block);
-        }
+        Launch(KernelNames.SgdStep, Grid(n), P(param), P(grad), momentumBuffer is null ? 0UL : P(momentumBuffer), n, h.Lr, h.Momentum,
+            h.Dampening, h.WeightDecay, h.Nesterov, firstStep);
     }
 
     /// <inheritdoc/>
-    public void SgdStep(Storage param, Storage grad, Storage? momentumBuffer, int n, float lr, float momentum,
-        float dampening, float weightDecay, bool nesterov, bool firstStep)
+    public void AdamStep(Storage param, Storage grad, Storage m, Storage v, int n, AdamHyper h, int step)
     {
         Enter();
-        Launch(KernelNames.SgdStep, Grid(n), P(param), P(grad), momentumBuffer is null ? 0UL : P(momentumBuffer), n, lr, momentum,
-            dampening, weightDecay, nesterov, firstStep);
-    }
-
-    /// <inheritdoc/>
-    public void AdamStep(Storage param, Storage grad, Storage m, Storage v, int n, float lr, float beta1, float beta2,
-        float eps, float weightDecay, bool decoupled, int step)
-    {
-        Enter();
+        var (lr, beta1, beta2, eps, weightDecay, decoupled) = h;
         // The bias corrections, folded into the step size and the denominator on the host exactly as the CPU does.
         float bias1 = 1f - MathF.Pow(beta1, step);
         float bias2Sqrt = MathF.Sqrt(1f - MathF.Pow(beta2, step));

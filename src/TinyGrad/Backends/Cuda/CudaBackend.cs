@@ -13,7 +13,7 @@ namespace TinyGrad.Backends.Cuda;
 /// Nothing is loaded until <see cref="Instance"/> (or <see cref="Device.Cuda"/>'s backend) is first used. GEMMs run in
 /// pure FP32 unless <see cref="AllowTf32"/> is set. See docs/cuda.md.
 /// </remarks>
-public sealed partial class CudaBackend : IBackend
+public sealed partial class CudaBackend : IBackend, IHeadKernels, ILstmKernels, IOptimizerKernels, IClipKernels
 {
     private const uint Threads = 256;
     private const long MaxBlocks = 1 << 20;

@@ -16,10 +16,6 @@ internal static class KernelNames
     public const string ReduceRows = "tg_reduce_rows";
     public const string ReduceColumns = "tg_reduce_columns";
     public const string MaxBackward = "tg_max_backward";
-    public const string Softmax = "tg_softmax";
-    public const string SoftmaxBackward = "tg_softmax_backward";
-    public const string CrossEntropy = "tg_cross_entropy";
-    public const string CrossEntropyBackward = "tg_cross_entropy_backward";
     public const string IndexSelectRows = "tg_index_select_rows";
     public const string IndexAddRows = "tg_index_add_rows";
     public const string GatherColumns = "tg_gather_columns";

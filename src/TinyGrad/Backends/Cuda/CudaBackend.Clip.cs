@@ -1,6 +1,6 @@
 namespace TinyGrad.Backends.Cuda;
 
-// The device-side gradient clipping members (IBackend.Device.cs), in optim.cu.
+// The gradient-clipping family (IClipKernels), in optim.cu: the norm and the factor never leave the GPU.
 public sealed partial class CudaBackend
 {
     /// <inheritdoc/>
