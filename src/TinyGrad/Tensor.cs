@@ -241,12 +241,23 @@ public sealed partial class Tensor
     /// </summary>
     /// <remarks>
     /// A leaf's existing gradient is added to in place (as PyTorch accumulates into <c>.grad</c>): a reference to
-    /// <see cref="Grad"/> taken before a backward pass sees the sum. <paramref name="owned"/> says that the caller
-    /// hands over a fresh buffer that nothing else references, so a leaf may keep it instead of a copy. The rule that
-    /// keeps this safe: a buffer passed as owned is never passed to any other AccumulateGrad call (an LSTM's bias
-    /// gradient, which goes to two tensors, broke it once; see TapeTests).
+    /// <see cref="Grad"/> taken before a backward pass sees the sum, and a tied weight (one tensor, two uses) sums
+    /// both uses into one buffer. So a leaf never keeps <paramref name="g"/> itself, which the caller may hand to
+    /// others too; to give a leaf a fresh buffer without a copy, hand it over as a <see cref="GradientBuffer"/>.
     /// </remarks>
-    internal void AccumulateGrad(Tensor g, bool owned = false)
+    internal void AccumulateGrad(Tensor g) => AccumulateGrad(g, owned: false);
+
+    /// <summary>
+    /// Adds a fresh gradient buffer into <see cref="Grad"/>; a leaf without a gradient keeps the buffer itself (no
+    /// copy). The buffer can be handed over once only, so it can never become two tensors' gradient.
+    /// </summary>
+    internal void AccumulateGrad(GradientBuffer g)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        AccumulateGrad(g.Take(), owned: true);
+    }
+
+    private void AccumulateGrad(Tensor g, bool owned)
     {
         if (!RequiresGrad) return;
         if (Creator is { Released: true })

@@ -4,6 +4,7 @@ namespace TinyGrad.NN;
 public sealed class Embedding : Module
 {
     private readonly Generator _generator;
+    private readonly ParameterSlot _weight;
 
     /// <summary>Creates the table; <paramref name="generator"/> also draws the embedding-dropout masks.</summary>
     public Embedding(int numEmbeddings, int embeddingDim, Generator generator)
@@ -14,7 +15,7 @@ public sealed class Embedding : Module
         _generator = generator;
         NumEmbeddings = numEmbeddings;
         EmbeddingDim = embeddingDim;
-        RegisterParameter("weight", Tensor.Randn([numEmbeddings, embeddingDim], generator));
+        _weight = RegisterParameter("weight", Tensor.Randn([numEmbeddings, embeddingDim], generator));
     }
 
     /// <summary>Vocabulary size.</summary>
@@ -24,7 +25,7 @@ public sealed class Embedding : Module
     public int EmbeddingDim { get; }
 
     /// <summary>The table [num, dim] (shared with a decoder when weights are tied).</summary>
-    public Tensor Weight => GetParameter("weight");
+    public Tensor Weight => _weight.Value;
 
     /// <summary>
     /// Embedding dropout (AWD-LSTM's embedded_dropout): in training, whole words — rows of the table — are

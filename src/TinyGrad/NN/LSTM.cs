@@ -32,7 +32,10 @@ public sealed class LstmState
 public sealed class LSTM : Module
 {
     private readonly Generator _generator;
-    private readonly bool _bias;
+    private readonly Layer[] _layers;
+
+    // One layer's parameter slots, in PyTorch's order and names (biases absent without bias).
+    private sealed record Layer(ParameterSlot WeightIh, ParameterSlot WeightHh, ParameterSlot? BiasIh, ParameterSlot? BiasHh);
 
     /// <summary>An LSTM whose layers all have <paramref name="hiddenSize"/> units.</summary>
     public LSTM(int inputSize, int hiddenSize, int numLayers, Generator generator, bool bias = true)
@@ -50,19 +53,17 @@ public sealed class LSTM : Module
         InputSize = inputSize;
         HiddenSizes = (int[])hiddenSizes.Clone();
         _generator = generator;
-        _bias = bias;
+        _layers = new Layer[hiddenSizes.Length];
         int input = inputSize;
         for (int k = 0; k < hiddenSizes.Length; k++)
         {
             int h = hiddenSizes[k];
             float bound = 1f / MathF.Sqrt(h);
-            RegisterParameter($"weight_ih_l{k}", Tensor.Uniform([4 * h, input], -bound, bound, generator));
-            RegisterParameter($"weight_hh_l{k}", Tensor.Uniform([4 * h, h], -bound, bound, generator));
-            if (bias)
-            {
-                RegisterParameter($"bias_ih_l{k}", Tensor.Uniform([4 * h], -bound, bound, generator));
-                RegisterParameter($"bias_hh_l{k}", Tensor.Uniform([4 * h], -bound, bound, generator));
-            }
+            var wih = RegisterParameter($"weight_ih_l{k}", Tensor.Uniform([4 * h, input], -bound, bound, generator));
+            var whh = RegisterParameter($"weight_hh_l{k}", Tensor.Uniform([4 * h, h], -bound, bound, generator));
+            var bih = bias ? RegisterParameter($"bias_ih_l{k}", Tensor.Uniform([4 * h], -bound, bound, generator)) : null;
+            var bhh = bias ? RegisterParameter($"bias_hh_l{k}", Tensor.Uniform([4 * h], -bound, bound, generator)) : null;
+            _layers[k] = new Layer(wih, whh, bih, bhh);
             input = h;
         }
     }
@@ -106,10 +107,11 @@ public sealed class LSTM : Module
         var output = x;
         for (int k = 0; k < NumLayers; k++)
         {
-            var whh = GetParameter($"weight_hh_l{k}");
+            var layer = _layers[k];
+            var whh = layer.WeightHh.Value;
             if (Training && WeightDropout > 0f) whh = whh * Dropout.Mask(whh.ShapeRef, WeightDropout, _generator, whh.Device);
-            (output, h[k], c[k]) = Tensor.LstmLayer(output, state.H[k], state.C[k], GetParameter($"weight_ih_l{k}"), whh,
-                _bias ? GetParameter($"bias_ih_l{k}") : null, _bias ? GetParameter($"bias_hh_l{k}") : null);
+            (output, h[k], c[k]) = Tensor.LstmLayer(output, state.H[k], state.C[k], layer.WeightIh.Value, whh,
+                layer.BiasIh?.Value, layer.BiasHh?.Value);
         }
         return (output, new LstmState(h, c));
     }

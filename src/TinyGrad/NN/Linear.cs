@@ -3,6 +3,9 @@ namespace TinyGrad.NN;
 /// <summary>y = x·Wᵀ + b with W [out, in] (PyTorch's layout and names: <c>weight</c>, <c>bias</c>).</summary>
 public sealed class Linear : Module
 {
+    private readonly ParameterSlot _weight;
+    private readonly ParameterSlot? _bias;
+
     /// <summary>
     /// Creates the layer with PyTorch's default initialisation: W and b uniform in ±1/√in
     /// (kaiming_uniform with a = √5 reduces to that bound).
@@ -15,8 +18,8 @@ public sealed class Linear : Module
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         float bound = 1f / MathF.Sqrt(inFeatures);
-        RegisterParameter("weight", Tensor.Uniform([outFeatures, inFeatures], -bound, bound, generator));
-        if (bias) RegisterParameter("bias", Tensor.Uniform([outFeatures], -bound, bound, generator));
+        _weight = RegisterParameter("weight", Tensor.Uniform([outFeatures, inFeatures], -bound, bound, generator));
+        if (bias) _bias = RegisterParameter("bias", Tensor.Uniform([outFeatures], -bound, bound, generator));
     }
 
     /// <summary>Input size.</summary>
@@ -28,12 +31,12 @@ public sealed class Linear : Module
     /// <summary>The weight [out, in]. Setting it ties this layer to another tensor of the same shape (e.g. an embedding).</summary>
     public Tensor Weight
     {
-        get => GetParameter("weight");
-        set => ReplaceParameter("weight", value);
+        get => _weight.Value;
+        set => ReplaceParameter(_weight, value);
     }
 
     /// <summary>The bias [out], or null.</summary>
-    public Tensor? Bias => NamedParameters().Any(p => p.Key == "bias") ? GetParameter("bias") : null;
+    public Tensor? Bias => _bias?.Value;
 
     /// <summary>Applies the layer to x [..., in] (rank 2 or 3); the weight goes to the GEMM untransposed.</summary>
     public Tensor Forward(Tensor x)

@@ -7,48 +7,54 @@ namespace TinyGrad.NN;
 /// </summary>
 public abstract class Module
 {
-    private readonly List<KeyValuePair<string, Tensor>> _parameters = [];
+    private readonly List<ParameterSlot> _parameters = [];
     private readonly List<KeyValuePair<string, Module>> _modules = [];
 
     /// <summary>True in training mode (dropout active), false after <see cref="Eval"/>.</summary>
     public bool Training { get; private set; } = true;
 
-    /// <summary>Registers (or replaces) a parameter under <paramref name="name"/>; it becomes a leaf that requires a gradient.</summary>
-    protected Tensor RegisterParameter(string name, Tensor value)
+    /// <summary>
+    /// Registers a parameter under <paramref name="name"/>; it becomes a leaf that requires a gradient. Keep the
+    /// returned slot in a typed field and read <see cref="ParameterSlot.Value"/> in the forward pass.
+    /// </summary>
+    protected ParameterSlot RegisterParameter(string name, Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        if (_parameters.Any(p => p.Name == name) || _modules.Any(m => m.Key == name))
+            throw new ArgumentException($"{GetType().Name}: the name '{name}' is already taken");
+        var slot = new ParameterSlot(name, AsParameter(name, value));
+        _parameters.Add(slot);
+        return slot;
+    }
+
+    /// <summary>
+    /// Puts another tensor of the same shape into <paramref name="slot"/> (weight tying shares one tensor between
+    /// modules: the embedding's weight becomes the decoder's).
+    /// </summary>
+    protected void ReplaceParameter(ParameterSlot slot, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(slot);
+        ArgumentNullException.ThrowIfNull(value);
+        if (!_parameters.Contains(slot)) throw new ArgumentException($"{GetType().Name}: '{slot.Name}' is not this module's parameter");
+        if (!Shapes.Equal(slot.Value.ShapeRef, value.ShapeRef))
+            throw new ArgumentException($"{GetType().Name}: parameter '{slot.Name}' has shape {Shapes.Format(slot.Value.ShapeRef)}, cannot share one of shape {Shapes.Format(value.ShapeRef)}");
+        slot.Value = AsParameter(slot.Name, value);
+    }
+
+    private Tensor AsParameter(string name, Tensor value)
+    {
         if (!value.IsLeaf)
             throw new ArgumentException($"{GetType().Name}: parameter '{name}' must be a leaf tensor (Detach() it first)");
         value.RequiresGrad = true;
         value.Name ??= name;
-        int at = _parameters.FindIndex(p => p.Key == name);
-        if (at >= 0) _parameters[at] = new(name, value);
-        else
-        {
-            if (_modules.Any(m => m.Key == name)) throw new ArgumentException($"{GetType().Name}: '{name}' is already a submodule");
-            _parameters.Add(new(name, value));
-        }
         return value;
-    }
-
-    /// <summary>The parameter registered under <paramref name="name"/> on this module.</summary>
-    protected Tensor GetParameter(string name) =>
-        _parameters.FirstOrDefault(p => p.Key == name).Value ?? throw new KeyNotFoundException($"{GetType().Name}: no parameter '{name}'");
-
-    /// <summary>Replaces a parameter with another tensor of the same shape (weight tying shares one tensor between modules).</summary>
-    protected void ReplaceParameter(string name, Tensor value)
-    {
-        var old = GetParameter(name);
-        if (!Shapes.Equal(old.ShapeRef, value.ShapeRef))
-            throw new ArgumentException($"{GetType().Name}: parameter '{name}' has shape {Shapes.Format(old.ShapeRef)}, cannot share one of shape {Shapes.Format(value.ShapeRef)}");
-        RegisterParameter(name, value);
     }
 
     /// <summary>Registers a submodule under <paramref name="name"/> (its parameters appear as <c>name.param</c>).</summary>
     protected T RegisterModule<T>(string name, T module) where T : Module
     {
         ArgumentNullException.ThrowIfNull(module);
-        if (_parameters.Any(p => p.Key == name) || _modules.Any(m => m.Key == name))
+        if (_parameters.Any(p => p.Name == name) || _modules.Any(m => m.Key == name))
             throw new ArgumentException($"{GetType().Name}: the name '{name}' is already taken");
         _modules.Add(new(name, module));
         return module;
@@ -76,7 +82,7 @@ public abstract class Module
 
     private IEnumerable<KeyValuePair<string, Tensor>> AllParameters(string prefix)
     {
-        foreach (var p in _parameters) yield return new(prefix + p.Key, p.Value);
+        foreach (var p in _parameters) yield return new(prefix + p.Name, p.Value);
         foreach (var m in _modules)
             foreach (var p in m.Value.AllParameters(prefix + m.Key + ".")) yield return p;
     }
@@ -108,9 +114,9 @@ public abstract class Module
 
     private void MoveParameters(Backends.Device device, Dictionary<Tensor, Tensor> moved)
     {
-        for (int i = 0; i < _parameters.Count; i++)
+        foreach (var slot in _parameters)
         {
-            var (name, p) = _parameters[i];
+            var p = slot.Value;
             if (!moved.TryGetValue(p, out var copy))
             {
                 copy = p.Device == device ? p : p.Detach().To(device);
@@ -118,7 +124,7 @@ public abstract class Module
                 copy.Name = p.Name;
                 moved[p] = copy;
             }
-            _parameters[i] = new(name, copy);
+            slot.Value = copy;
         }
         foreach (var m in _modules) m.Value.MoveParameters(device, moved);
     }
@@ -207,4 +213,24 @@ public sealed class StateDictException : Exception
         if (mismatched.Count > 0) parts.Add($"wrong shape: {string.Join("; ", mismatched)}");
         return $"load_state_dict into {module}: {string.Join(" | ", parts)}";
     }
+}
+
+/// <summary>
+/// A module's named place for one parameter. A layer keeps its slots in typed fields and reads <see cref="Value"/>
+/// on the forward pass (no lookup by name). Tying a weight or moving the module to a device puts another tensor in
+/// the slot, and every reader sees it at once.
+/// </summary>
+public sealed class ParameterSlot
+{
+    internal ParameterSlot(string name, Tensor value)
+    {
+        Name = name;
+        Value = value;
+    }
+
+    /// <summary>The parameter's name within its module (<c>weight</c>, <c>bias_ih_l0</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>The parameter tensor in this slot now.</summary>
+    public Tensor Value { get; internal set; }
 }

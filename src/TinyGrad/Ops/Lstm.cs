@@ -94,7 +94,7 @@ public sealed partial class Tensor
             {
                 var dx = Uninitialized(x._shape, be);
                 be.Gemm(1f, dG, Wih, 0f, MatrixView.RowMajor(dx.Storage, rows, inputSize)); // dX = dG·W_ih
-                x.AccumulateGrad(dx, owned: true);
+                x.AccumulateGrad(new GradientBuffer(dx));
             }
             h0.AccumulateGrad(dh);
             c0.AccumulateGrad(dc);
@@ -102,7 +102,7 @@ public sealed partial class Tensor
             {
                 var dW = Uninitialized(weightIh._shape, be);
                 be.Gemm(1f, dG.T, X, 0f, MatrixView.RowMajor(dW.Storage, h4, inputSize)); // dW_ih = dGᵀ·X
-                weightIh.AccumulateGrad(dW, owned: true);
+                weightIh.AccumulateGrad(new GradientBuffer(dW));
             }
             if (weightHh.RequiresGrad)
             {
@@ -112,16 +112,20 @@ public sealed partial class Tensor
                 if (steps > 1)
                     be.Gemm(1f, dG.RowsFrom(batch, rows - batch).T, MatrixView.RowMajor(output.Storage, rows - batch, hidden), 0f, dWhh);
                 be.Gemm(1f, dG.RowsFrom(0, batch).T, MatrixView.RowMajor(h0.Storage, batch, hidden), steps > 1 ? 1f : 0f, dWhh);
-                weightHh.AccumulateGrad(dW, owned: true);
+                weightHh.AccumulateGrad(new GradientBuffer(dW));
             }
             if (biasIh is not null && (biasIh.RequiresGrad || biasHh!.RequiresGrad))
             {
                 var db = Empty([h4], be);
                 be.Reduce(ReduceOp.Sum, dGates.Storage, db.Storage, 1, rows, h4);
-                // db goes to both biases: hand it over (no copy) only when the other one will not take it too,
-                // or a later in-place add into one gradient would change the other.
-                biasIh.AccumulateGrad(db, owned: !biasHh!.RequiresGrad);
-                biasHh.AccumulateGrad(db, owned: !biasIh.RequiresGrad);
+                // db is both biases' gradient: hand the buffer over when only one takes it; when both do, each
+                // keeps its own copy (one buffer as two gradients would let an in-place add into one change the other).
+                if (biasIh.RequiresGrad && biasHh!.RequiresGrad)
+                {
+                    biasIh.AccumulateGrad(db);
+                    biasHh.AccumulateGrad(db);
+                }
+                else (biasIh.RequiresGrad ? biasIh : biasHh!).AccumulateGrad(new GradientBuffer(db));
             }
         });
         return (output, hLast, cLast);

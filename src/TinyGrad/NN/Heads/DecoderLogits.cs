@@ -110,8 +110,8 @@ internal sealed class DecoderLogits
     /// <summary>Hands the accumulated gradients to x, W and b (a tied W adds into the embedding's gradient).</summary>
     public void Flush()
     {
-        if (_dx is not null) _x.AccumulateGrad(_dx, owned: true);
-        if (_dWeight is not null) _weight.AccumulateGrad(_dWeight, owned: true);
-        if (_dBias is not null) _bias.AccumulateGrad(_dBias, owned: true);
+        if (_dx is not null) _x.AccumulateGrad(new GradientBuffer(_dx));
+        if (_dWeight is not null) _weight.AccumulateGrad(new GradientBuffer(_dWeight));
+        if (_dBias is not null) _bias.AccumulateGrad(new GradientBuffer(_dBias));
     }
 }
