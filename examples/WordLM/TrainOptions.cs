@@ -98,9 +98,29 @@ public sealed record TrainOptions
     /// <summary>The library's options for this run, on <paramref name="device"/> (resolved from <see cref="Device"/> by the caller).</summary>
     public TrainingOptions ToTrainingOptions(Device device) => new()
     {
-        Optimizer = Optimizer, Lr = Lr, Clip = Clip, WDecay = WDecay, Epochs = Epochs, MaxSteps = MaxSteps, BatchSize = BatchSize,
-        Bptt = Bptt, VariableBptt = VariableBptt, NonMono = NonMono, When = When, Patience = Patience, Alpha = Alpha, Beta = Beta,
-        Dropout = Dropout, DropoutH = DropoutH, DropoutI = DropoutI, DropoutE = DropoutE, WDrop = WDrop,
-        Seed = Seed, Device = device, LogInterval = LogInterval, Save = Save, Resume = Resume,
+        Optimizer = Optimizer,
+        Lr = Lr,
+        Clip = Clip,
+        WDecay = WDecay,
+        Epochs = Epochs,
+        MaxSteps = MaxSteps,
+        BatchSize = BatchSize,
+        Bptt = Bptt,
+        VariableBptt = VariableBptt,
+        NonMono = NonMono,
+        When = When,
+        Patience = Patience,
+        Alpha = Alpha,
+        Beta = Beta,
+        Dropout = Dropout,
+        DropoutH = DropoutH,
+        DropoutI = DropoutI,
+        DropoutE = DropoutE,
+        WDrop = WDrop,
+        Seed = Seed,
+        Device = device,
+        LogInterval = LogInterval,
+        Save = Save,
+        Resume = Resume,
     };
 }

@@ -69,7 +69,11 @@ public sealed class LanguageModelTrainer
         _generator = new Generator(options.Seed);
         Model = new WordLM(config, _generator)
         {
-            Dropout = options.Dropout, DropoutH = options.DropoutH, DropoutI = options.DropoutI, DropoutE = options.DropoutE, WeightDrop = options.WDrop,
+            Dropout = options.Dropout,
+            DropoutH = options.DropoutH,
+            DropoutI = options.DropoutI,
+            DropoutE = options.DropoutE,
+            WeightDrop = options.WDrop,
         };
         Model.InitDecoderBiasFromUnigram(data.Train);
         Model.To(Device); // before the optimizers are made, so they update the device copies
