@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using TinyGrad.Models;
+using TinyGrad.Training;
 
 namespace WordLM;
 
@@ -75,7 +76,7 @@ public static class CompareCommand
         {
             Head = h, Experts = h is "mos" or "moss" ? o.Experts : 0, Save = o.Save is null ? null : HeadPath(o.Save, h), MetricsJson = null,
         }).ToList();
-        foreach (var run in runs) Trainer.ConfigFor(run, splits.Vocabulary.Count);
+        foreach (var run in runs) TrainCommand.ConfigFor(run, splits.Vocabulary.Count);
 
         var rows = new List<Row>();
         var failed = new List<string>();
@@ -85,7 +86,7 @@ public static class CompareCommand
             TrainResult result;
             try
             {
-                result = Trainer.Train(runs[i], splits);
+                result = TrainCommand.Run(runs[i], splits);
             }
             catch (TrainingDivergedException e)
             {

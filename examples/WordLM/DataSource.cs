@@ -1,4 +1,5 @@
 using TinyGrad.Data;
+using TinyGrad.Training;
 
 namespace WordLM;
 
@@ -7,6 +8,9 @@ public sealed record Splits(Vocabulary Vocabulary, int[] Train, int[] Valid, int
 {
     /// <summary>The train, valid and test files the splits were read from; null for the built-in corpus.</summary>
     public (string Train, string Valid, string Test)? Files { get; init; }
+
+    /// <summary>The token streams the library's trainer takes.</summary>
+    public TokenSplits Tokens => new(Vocabulary, Train, Valid, Test);
 }
 
 /// <summary>Resolves <c>--data DIR</c>, <c>--train/--valid/--test</c>, or the built-in synthetic corpus.</summary>

@@ -3,6 +3,7 @@ using TinyGrad.Data;
 using TinyGrad.IO;
 using TinyGrad.Models;
 using TinyGrad.NN;
+using TinyGrad.Training;
 
 namespace WordLM;
 

@@ -1,10 +1,22 @@
 using System.CommandLine;
+using TinyGrad;
+using TinyGrad.Backends;
+using TinyGrad.Backends.Cpu;
+using TinyGrad.Backends.Cuda;
+using TinyGrad.Models;
+using TinyGrad.Training;
 
 namespace WordLM;
 
-/// <summary>The <c>train</c> verb, and the root command's default action (no verb means train).</summary>
+/// <summary>
+/// The <c>train</c> verb, and the root command's default action (no verb means train): the options become a model
+/// shape and the library's <see cref="TrainingOptions"/>, and <see cref="LanguageModelTrainer"/> trains with
+/// <see cref="ConsoleCallbacks"/> printing its progress.
+/// </summary>
 public static class TrainCommand
 {
+    private const int MaxExperts = 1024;
+
     /// <summary>A <c>train</c> subcommand.</summary>
     public static Command Build(string name, string description)
     {
@@ -31,10 +43,65 @@ public static class TrainCommand
             var o = options.Read(parse);
             if (saveByDefault && o.Save is null) o = o with { Save = DefaultSave };
             PathChecks.ForTraining(o, o.Save is null ? [] : [(o.Save, o.Save)]).Verify(); // before any work
-            var result = Trainer.Train(o);
+            var result = Run(o);
             if (o.MetricsJson is not null) MetricsFile.Write(o.MetricsJson, result.Metrics.ToJsonObject());
             if (o.Plot is not null) Curves.Save(o.Plot, [result.Metrics]);
             return 0;
         });
+    }
+
+    /// <summary>
+    /// The model shape the options ask for: <c>--experts</c> only with a mixture head (default 4 there), and
+    /// <c>--nhidlast</c> 0 meaning the reference's default (emsize, or nhid for the mixtures).
+    /// </summary>
+    /// <exception cref="ArgumentException">The options do not make a valid model.</exception>
+    public static WordLMConfig ConfigFor(TrainOptions o, int vocabSize)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        bool mixture = o.Head is "mos" or "moss";
+        if (!mixture && o.Experts > 1) throw new ArgumentException($"--experts {o.Experts} needs a mixture head (mos or moss), not --head {o.Head}");
+        int experts = mixture ? (o.Experts > 0 ? o.Experts : 4) : 1;
+        // More components than words (or than any mixture needs) only makes a run take minutes before it fails.
+        if (mixture && o.Experts > Math.Min(vocabSize, MaxExperts))
+            throw new ArgumentException($"--experts {o.Experts} must be at most {(vocabSize < MaxExperts ? $"the vocabulary size, {vocabSize}" : $"{MaxExperts}")}");
+        var config = new WordLMConfig(vocabSize, o.EmSize, o.NHid, o.NLayers, o.Head, experts, o.NHidLast > 0 ? o.NHidLast : null, o.Tied);
+        ModelSize.Check(config); // before anything is allocated
+        return config;
+    }
+
+    /// <summary>
+    /// Trains one model as <paramref name="o"/> says, printing progress, per-epoch validation and a summary, and
+    /// keeping the best model by validation perplexity (also in <c>o.Save</c> when given). Both <c>train</c> and
+    /// <c>compare</c> run this; writing metrics is the caller's business.
+    /// </summary>
+    /// <param name="o">The options.</param>
+    /// <param name="splits">The data, when the caller has already loaded it (compare trains several heads on one load);
+    /// null to resolve it from <paramref name="o"/>.</param>
+    /// <exception cref="ArgumentException">The options contradict each other.</exception>
+    /// <exception cref="TrainingDivergedException">The loss, the gradient norm or the validation loss is no longer usable (<see cref="Divergence"/>).</exception>
+    public static TrainResult Run(TrainOptions o, Splits? splits = null)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        var device = Device.Named(o.Device); // cpu, cuda, or any device a program registered
+        if (o.Device == "cuda" && CudaBackend.UnavailableReason is string why)
+            throw new ArgumentException($"--device cuda: {why}; use --device cpu");
+        if (o.Threads > 0) CpuThreads.Count = o.Threads;
+        splits ??= DataSource.Resolve(o);
+        var config = ConfigFor(o, splits.Vocabulary.Count);
+        DataSource.CheckLengths(splits, o.BatchSize, LanguageModelTrainer.EvalBatchSize); // a short split fails now, not after the epochs
+        var console = new ConsoleCallbacks(o, splits);
+        var trainer = new LanguageModelTrainer(config, splits.Tokens, o.ToTrainingOptions(device), console);
+        TrainingResult r;
+        try
+        {
+            r = trainer.Fit();
+        }
+        finally
+        {
+            console.EndLine(); // a divergence message starts a line of its own, not the end of the progress line
+        }
+        var metrics = new TrainMetrics(o.Head, r.Model.ParameterCount(), r.Steps, r.Seconds, r.TokensPerSecond, r.TrainPerplexity,
+            r.BestValidPerplexity, r.TestPerplexity, splits.OptimumPerplexity, [.. r.ValidLossByEpoch.Select(Math.Exp)]);
+        return new TrainResult(metrics, r.Model, splits);
     }
 }

@@ -1,6 +1,13 @@
+using TinyGrad.Backends;
+using TinyGrad.Training;
+
 namespace WordLM;
 
-/// <summary>Everything the <c>train</c> verb takes; names follow AWD-LSTM's main.py where it has them.</summary>
+/// <summary>
+/// Everything the <c>train</c> verb takes; names follow AWD-LSTM's main.py where it has them. The data, the model's
+/// shape and the console settings are the command line's; the rest maps onto the library's
+/// <see cref="TrainingOptions"/> (<see cref="ToTrainingOptions"/>).
+/// </summary>
 public sealed record TrainOptions
 {
     /// <summary>A folder of train/valid/test files (or null).</summary>
@@ -66,21 +73,11 @@ public sealed record TrainOptions
     public int NonMono { get; init; } = 5;
     /// <summary>
     /// Epochs after which the learning rate is divided by 10 (AWD-LSTM's <c>--when</c>); null: after the first two
-    /// thirds of <see cref="Epochs"/> (<see cref="DefaultWhen"/>); empty: never.
+    /// thirds of <see cref="Epochs"/> (<see cref="TrainingOptions.DefaultWhen"/>); empty: never.
     /// </summary>
     public int[]? When { get; init; }
     /// <summary>Stop once validation has not improved for this many epochs (0: never stop early).</summary>
     public int Patience { get; init; }
-
-    /// <summary>
-    /// The schedule when <c>--when</c> is not given: one division by 10 after epoch E − ⌊E/3⌋, so the last third
-    /// of the budget fine-tunes at a tenth of the rate (none for E &lt; 3). On the built-in corpus this took the
-    /// default run from test ppl 4.70 after 20 epochs to 4.36 after 6.
-    /// </summary>
-    public static int[] DefaultWhen(int epochs) => epochs / 3 == 0 ? [] : [epochs - epochs / 3];
-
-    /// <summary>The epochs after which the learning rate is divided by 10.</summary>
-    public int[] Schedule => When ?? DefaultWhen(Epochs);
 
     /// <summary>CPU threads.</summary>
     public int Threads { get; init; }
@@ -97,4 +94,33 @@ public sealed record TrainOptions
     public string? Plot { get; init; }
     /// <summary>Where to write the run's metrics as JSON.</summary>
     public string? MetricsJson { get; init; }
+
+    /// <summary>The library's options for this run, on <paramref name="device"/> (resolved from <see cref="Device"/> by the caller).</summary>
+    public TrainingOptions ToTrainingOptions(Device device) => new()
+    {
+        Optimizer = Optimizer,
+        Lr = Lr,
+        Clip = Clip,
+        WDecay = WDecay,
+        Epochs = Epochs,
+        MaxSteps = MaxSteps,
+        BatchSize = BatchSize,
+        Bptt = Bptt,
+        VariableBptt = VariableBptt,
+        NonMono = NonMono,
+        When = When,
+        Patience = Patience,
+        Alpha = Alpha,
+        Beta = Beta,
+        Dropout = Dropout,
+        DropoutH = DropoutH,
+        DropoutI = DropoutI,
+        DropoutE = DropoutE,
+        WDrop = WDrop,
+        Seed = Seed,
+        Device = device,
+        LogInterval = LogInterval,
+        Save = Save,
+        Resume = Resume,
+    };
 }

@@ -31,7 +31,7 @@ public sealed record TrainMetrics(string Head, long Parameters, long Steps, doub
 }
 
 /// <summary>
-/// What <see cref="Trainer.Train"/> hands back: the metrics, the model holding the best weights by validation
+/// What <see cref="TrainCommand.Run"/> hands back: the metrics, the model holding the best weights by validation
 /// perplexity (the ones the test figure was measured with), and the data it was trained on, so a caller such as
 /// <c>compare</c> can analyse the model further without reloading anything.
 /// </summary>

@@ -2,7 +2,7 @@
 // "ready", then saves both again, to the same paths, forever: every moment of its life after "ready" is inside a checkpoint
 // write. InterruptedSaveTests kills it at random moments and checks that both files still hold what they held.
 using TinyGrad.Models;
-using WordLM;
+using TinyGrad.Training;
 
 if (args.Length != 1)
 {

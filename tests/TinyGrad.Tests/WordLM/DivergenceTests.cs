@@ -1,6 +1,7 @@
 namespace TinyGrad.Tests.WordLM;
 
 using global::WordLM;
+using TinyGrad.Training;
 
 // Divergence means divergence on every CPU: NaN, ±∞ and finite but absurd losses all stop the run; the losses of
 // healthy early training never do.

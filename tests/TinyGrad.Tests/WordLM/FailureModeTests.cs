@@ -24,7 +24,7 @@ public sealed class FailureModeTests(WordLMFixture fixture) : IDisposable
 
         // Resume that run with an absurd learning rate (a resumed run takes it from the state, so it goes there):
         // step 31 is still finite, its update blows the weights up, step 32's loss is not.
-        var saved = global::WordLM.TrainingState.Load(state);
+        var saved = TinyGrad.Training.TrainingState.Load(state);
         saved.Optimizer.Scalars["lr"] = 1e30;
         string absurd = Path.Combine(_dir, "absurd.state");
         saved.Save(absurd);

@@ -5,7 +5,7 @@ using System.Text.Json;
 using TinyGrad.Data;
 using TinyGrad.IO;
 using TinyGrad.Models;
-using TrainingState = global::WordLM.TrainingState;
+using TrainingState = TinyGrad.Training.TrainingState;
 
 // The files the hostile cases need, made once: a corpus, a trained model with its state, states damaged in one field
 // each, a checkpoint holding NaN, a file too short to be a split, and a copy of the training text under a ".state" name.

@@ -5,7 +5,7 @@ using TinyGrad.Data;
 using TinyGrad.Models;
 using TinyGrad.Optim;
 using Xunit.Abstractions;
-using TrainingState = global::WordLM.TrainingState;
+using TrainingState = TinyGrad.Training.TrainingState;
 
 // A checkpoint write that is killed at any moment leaves the previous checkpoint whole. A child process
 // (tests/SaveKiller) rewrites a model file and its training state in a loop; it is killed (SIGKILL: no finally

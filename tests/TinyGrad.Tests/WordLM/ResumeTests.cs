@@ -30,10 +30,10 @@ public sealed class ResumeTests(WordLMFixture fixture) : IDisposable
         Assert.Equal(0, global::WordLM.Program.Main(Options(straight, 3, "--optimizer", optimizer, "--lr", "0.01")));
         Assert.Equal(0, global::WordLM.Program.Main(Options(split, 1, "--optimizer", optimizer, "--lr", "0.01")));
         Assert.Equal(0, global::WordLM.Program.Main(Options(split, 3, "--optimizer", optimizer, "--lr", "0.01",
-            "--resume", global::WordLM.TrainingState.PathFor(split))));
+            "--resume", TinyGrad.Training.TrainingState.PathFor(split))));
 
-        var a = Tensors(global::WordLM.TrainingState.PathFor(straight));
-        var b = Tensors(global::WordLM.TrainingState.PathFor(split));
+        var a = Tensors(TinyGrad.Training.TrainingState.PathFor(straight));
+        var b = Tensors(TinyGrad.Training.TrainingState.PathFor(split));
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         foreach (var (name, values) in a) Assert.True(values.AsSpan().SequenceEqual(b[name]), $"{name} differs after resuming");
         var bestA = Tensors(straight);

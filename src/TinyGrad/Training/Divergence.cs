@@ -1,4 +1,4 @@
-namespace WordLM;
+namespace TinyGrad.Training;
 
 /// <summary>
 /// When a training run has diverged: its loss is no longer a usable number. The same rule on every CPU path.

@@ -5,7 +5,7 @@ using TinyGrad;
 using TinyGrad.IO;
 using TinyGrad.Optim;
 
-namespace WordLM;
+namespace TinyGrad.Training;
 
 /// <summary>
 /// Everything a run needs to continue after its last completed epoch, kept in a sibling of the <c>--save</c>

@@ -1,4 +1,4 @@
-namespace WordLM;
+namespace TinyGrad.Training;
 
 /// <summary>
 /// The training loss, the gradient norm or the validation loss became NaN or infinite. The message names the step

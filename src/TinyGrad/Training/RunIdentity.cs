@@ -3,14 +3,14 @@ using System.Security.Cryptography;
 using System.Text;
 using TinyGrad.Models;
 
-namespace WordLM;
+namespace TinyGrad.Training;
 
 /// <summary>
 /// The options that define a training run, stored in its training state, so that <c>--resume</c> can tell a
 /// continuation from a different run: the model's shape and the data must match (their weights and token ids
 /// would not fit otherwise), while a changed <c>--lr</c> or <c>--seed</c> is overridden by the state (its optimizer
-/// scalars and random streams) and only noted. Keys are the command-line options (and "data" for the corpus), so
-/// a message can name what differs.
+/// scalars and random streams) and only noted. Keys are WordLM's command-line options (and "data" for the corpus),
+/// so a message can name what differs; they are part of the state file's format.
 /// </summary>
 public static class RunIdentity
 {
@@ -21,7 +21,7 @@ public static class RunIdentity
     private static readonly string[] Overridden = ["--lr", "--seed"];
 
     /// <summary>The identity of the run <paramref name="o"/> describes, on <paramref name="splits"/> with <paramref name="config"/>.</summary>
-    public static Dictionary<string, string> Of(TrainOptions o, WordLMConfig config, Splits splits)
+    public static Dictionary<string, string> Of(TrainingOptions o, WordLMConfig config, TokenSplits splits)
     {
         ArgumentNullException.ThrowIfNull(o);
         ArgumentNullException.ThrowIfNull(config);
@@ -50,12 +50,14 @@ public static class RunIdentity
     /// <summary>
     /// Compares the identity a state was written with (<paramref name="saved"/>; null for a state written before
     /// identities were kept, and a key it lacks is skipped) with this run's. A different model, data, optimizer,
-    /// batch size or window is refused; a different <c>--lr</c> or <c>--seed</c> gets one note on stderr.
+    /// batch size or window is refused; a different <c>--lr</c> or <c>--seed</c> gets one note, handed to
+    /// <paramref name="note"/> (the library prints nothing).
     /// </summary>
     /// <returns>The identity the continued run keeps: this run's, with the state's values where the state overrides
     /// the options (so a later resume compares against what the run really uses).</returns>
     /// <exception cref="ArgumentException">The state belongs to a different run; the message names the first differing option.</exception>
-    public static Dictionary<string, string> CheckResume(string statePath, IReadOnlyDictionary<string, string>? saved, IReadOnlyDictionary<string, string> now)
+    public static Dictionary<string, string> CheckResume(string statePath, IReadOnlyDictionary<string, string>? saved, IReadOnlyDictionary<string, string> now,
+        Action<string>? note = null)
     {
         ArgumentNullException.ThrowIfNull(now);
         var kept = new Dictionary<string, string>(now);
@@ -69,7 +71,7 @@ public static class RunIdentity
         }
         foreach (var (key, value) in differing)
         {
-            Console.Error.WriteLine($"wordlm: note: --resume {statePath} continues with the state's {key} {saved[key]}; the given {key} {value} is ignored");
+            note?.Invoke($"--resume {statePath} continues with the state's {key} {saved[key]}; the given {key} {value} is ignored");
             kept[key] = saved[key];
         }
         return kept;
