@@ -147,8 +147,10 @@ public sealed partial class CpuBackend
             }
             else
             {
-                var lead = SigsoftmaxTerms(zv, out _, out var inv, out var dw);
-                var u = Vector256.Exp(lead - vm) * inv;
+                var t = SigTail(zv);
+                var inv = Vector256<float>.One / (Vector256<float>.One + t);
+                var dw = SigSlope(zv, t, inv);
+                var u = Vector256.Exp(SigLead(zv) - vm) * inv;
                 acc += u;
                 (u * dw).StoreUnsafe(ref zr, (nuint)j);
             }
@@ -196,21 +198,20 @@ public sealed partial class CpuBackend
 
     // ---- row helpers -----------------------------------------------------------------------------
 
-    /// <summary>
-    /// The sigsoftmax of a vector of logits, the one place the CPU's vector code writes it (the definition is
-    /// <see cref="NormalizerReference.W"/> and <see cref="NormalizerReference.DW"/>): e^w = e^lead·inv with
-    /// lead = z + min(z, 0) (exact: z or 2z) and inv = 1 / (1 + t), t = e^−|z| ≤ 1 (never overflows); w' = 2 − σ(z)
-    /// = 1 + (z ≥ 0 ? t : 1)·inv. Returns lead; a caller's unused outputs cost nothing once inlined.
-    /// </summary>
+    // The sigsoftmax's vector pieces, each written once here (the definition is NormalizerReference.W and .DW in
+    // Ops/Sigsoftmax.cs): e^w = e^lead / (1 + t) with lead = z + min(z, 0) (exact: z or 2z) and t = e^−|z| ≤ 1, which
+    // never overflows; w' = 2 − σ(z) = 1 + (z ≥ 0 ? t : 1)·inv with inv = 1 / (1 + t). Single-value helpers (no out
+    // parameters), so the JIT keeps every piece in a register once they are inlined.
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> SigsoftmaxTerms(Vector256<float> z, out Vector256<float> t, out Vector256<float> inv, out Vector256<float> dw)
-    {
-        var one = Vector256<float>.One;
-        t = Vector256.Exp(-Vector256.Abs(z));
-        inv = one / (one + t);
-        dw = one + Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(z, Vector256<float>.Zero), t, one) * inv;
-        return z + Vector256.Min(z, Vector256<float>.Zero);
-    }
+    private static Vector256<float> SigLead(Vector256<float> z) => z + Vector256.Min(z, Vector256<float>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> SigTail(Vector256<float> z) => Vector256.Exp(-Vector256.Abs(z));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> SigSlope(Vector256<float> z, Vector256<float> t, Vector256<float> inv) =>
+        Vector256<float>.One + Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(z, Vector256<float>.Zero), t, Vector256<float>.One) * inv;
 
     /// <summary>w(z) for one element: z, or z + log σ(z) = z + min(z, 0) − log1p(e^−|z|) (<see cref="NormalizerReference.W"/>).</summary>
     private static float W(Normalizer kind, float z) =>
@@ -223,7 +224,7 @@ public sealed partial class CpuBackend
         return float.IsFinite(zmax) ? W(kind, zmax) : 0f;
     }
 
-    /// <summary>pⱼ = e^((wⱼ − m) − logSum) for one element, and w'(z) in <paramref name="dw"/> (the scalar form of <see cref="SigsoftmaxTerms"/>).</summary>
+    /// <summary>pⱼ = e^((wⱼ − m) − logSum) for one element, and w'(z) in <paramref name="dw"/> (the scalar form of SigLead, SigTail and SigSlope).</summary>
     private static float P(Normalizer kind, float z, float m, float logSum, out float dw)
     {
         if (kind == Normalizer.Softmax)
@@ -257,7 +258,8 @@ public sealed partial class CpuBackend
             }
             else
             {
-                var lead = SigsoftmaxTerms(zv, out var t, out _, out _) - vm;
+                var t = SigTail(zv);
+                var lead = SigLead(zv) - vm;
                 if (write)
                 {
                     var a = lead - Vector256.Log(Vector256<float>.One + t);
@@ -305,8 +307,10 @@ public sealed partial class CpuBackend
             }
             else
             {
-                var lead = SigsoftmaxTerms(zv, out _, out var inv, out dw);
-                p = Vector256.Exp(lead - vm - vl) * inv;
+                var t = SigTail(zv);
+                var inv = one / (one + t);
+                p = Vector256.Exp(SigLead(zv) - vm - vl) * inv;
+                dw = SigSlope(zv, t, inv);
             }
             var d = withGy ? (Vector256.Create(gy.Slice(j, Lanes)) + vc * p) * dw : vc * p * dw;
             d.CopyTo(dz.Slice(j, Lanes));
