@@ -14,7 +14,7 @@ public static class EvalCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "A WordLM safetensors checkpoint", Required = true };
         var data = new Option<string?>("--data") { Description = "Folder whose test split is scored (default: the built-in corpus)" };
         var test = new Option<string?>("--test") { Description = "Test text file" };
-        var batchSize = new Option<int>("--batch-size") { Description = "Parallel streams", DefaultValueFactory = _ => 10 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Parallel streams (1: one stream with the state carried, as AWD-LSTM scores the test split)", DefaultValueFactory = _ => 1 };
         var bptt = new Option<int>("--bptt") { Description = "Window length", DefaultValueFactory = _ => 35 };
         var metrics = new Option<string?>("--metrics-json") { Description = "Write loss, ppl and tokens as JSON" };
         batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--batch-size must be positive"); });

@@ -28,6 +28,7 @@ public static class InvariantNumbers
             case Option<ulong> o: o.CustomParser = r => Parse(r, o.Name, s => (ulong.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong v), v)); break;
             case Option<float> o: o.CustomParser = r => Parse(r, o.Name, s => (float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out float v), v)); break;
             case Option<double> o: o.CustomParser = r => Parse(r, o.Name, s => (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v), v)); break;
+            case Option<float?> o: o.CustomParser = r => r.Tokens.Count == 0 ? null : Parse(r, o.Name, s => (float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out float v), v)); break;
         }
     }
 

@@ -65,6 +65,7 @@ public sealed partial class PathChecks
         var checks = new PathChecks();
         foreach (var (option, path) in DataSource.InputFiles(o)) checks.Input(option, path);
         checks.Input("--resume", o.Resume);
+        checks.Input("--init", o.Init); // read before the first save, but kept: fine-tune into a new file
         foreach (var (shown, path) in saves)
         {
             if (shown == path) checks.Output("--save", path);

@@ -28,6 +28,9 @@ public sealed class TrainOptionSet
     private readonly Option<float> _dropouti = Probability("--dropouti", "Locked dropout on the embeddings");
     private readonly Option<float> _dropoute = Probability("--dropoute", "Embedding dropout (whole words)");
     private readonly Option<float> _wdrop = Probability("--wdrop", "DropConnect on the recurrent weights");
+    private readonly Option<float?> _dropoutl = new("--dropoutl") { Description = "MoS/MoSS: locked dropout on the experts' latent contexts (default: --dropouth, as in MoS)" };
+    private readonly Option<string?> _init = new("--init") { Description = "Start from the weights of this checkpoint (ours or the PyTorch reference's; it must fit the model and data options)" };
+    private readonly Option<bool> _averageFromStart = new("--average-from-start") { Description = "With --optimizer asgd: average from the first step (AWD-LSTM's fine-tuning, with --init)" };
     private readonly Option<float> _alpha = NonNegative("--alpha", "Activation regularisation (AR) coefficient", 0f);
     private readonly Option<float> _beta = NonNegative("--beta", "Temporal activation regularisation (TAR) coefficient", 0f);
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, asgd (NT-ASGD) or adam", DefaultValueFactory = _ => D.Optimizer };
@@ -74,13 +77,14 @@ public sealed class TrainOptionSet
             if (r.GetValueOrDefault<int[]>() is int[] w && (w.Length == 0 || w.Any(e => e < 0) || w.Length > 1 && w.Contains(0)))
                 r.AddError($"--when takes epoch numbers ≥ 1, or 0 alone for never, got '{string.Join(' ', w)}'");
         });
+        _dropoutl.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is float v && !(v >= 0 && v < 1)) r.AddError($"--dropoutl must lie in [0, 1), got {v}"); });
         _nhidlast.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--nhidlast must be ≥ 0"); });
     }
 
     private IEnumerable<Option> All()
     {
         Option[] all = [_data, _train, _valid, _test, _seed, _head, _experts, _emsize, _nhid, _nhidlast, _nlayers, _tied,
-            _dropout, _dropouth, _dropouti, _dropoute, _wdrop, _alpha, _beta, _optimizer, _lr, _clip, _wdecay, _epochs, _maxSteps,
+            _dropout, _dropouth, _dropouti, _dropoute, _wdrop, _dropoutl, _init, _averageFromStart, _alpha, _beta, _optimizer, _lr, _clip, _wdecay, _epochs, _maxSteps,
             _batchSize, _bptt, _variableBptt, _nonmono, _when, _patience, _threads, _device, _logInterval, _save, _resume, _plot, _metricsJson];
         return _withHead ? all : all.Where(o => o != _head);
     }
@@ -99,7 +103,7 @@ public sealed class TrainOptionSet
         Seed = p.GetValue(_seed), Head = _withHead ? p.GetValue(_head)! : D.Head, Experts = p.GetValue(_experts), EmSize = p.GetValue(_emsize),
         NHid = p.GetValue(_nhid), NHidLast = p.GetValue(_nhidlast), NLayers = p.GetValue(_nlayers), Tied = p.GetValue(_tied),
         Dropout = p.GetValue(_dropout), DropoutH = p.GetValue(_dropouth), DropoutI = p.GetValue(_dropouti),
-        DropoutE = p.GetValue(_dropoute), WDrop = p.GetValue(_wdrop), Alpha = p.GetValue(_alpha), Beta = p.GetValue(_beta),
+        DropoutE = p.GetValue(_dropoute), WDrop = p.GetValue(_wdrop), DropoutL = p.GetValue(_dropoutl), Init = p.GetValue(_init), AverageFromStart = p.GetValue(_averageFromStart), Alpha = p.GetValue(_alpha), Beta = p.GetValue(_beta),
         Optimizer = p.GetValue(_optimizer)!, Lr = p.GetValue(_lr), Clip = p.GetValue(_clip), WDecay = p.GetValue(_wdecay),
         Epochs = p.GetValue(_epochs), MaxSteps = p.GetValue(_maxSteps), BatchSize = p.GetValue(_batchSize), Bptt = p.GetValue(_bptt),
         VariableBptt = p.GetValue(_variableBptt), NonMono = p.GetValue(_nonmono), When = p.GetResult(_when) is null ? null : [.. p.GetValue(_when)!.Where(e => e > 0)], Patience = p.GetValue(_patience), Threads = p.GetValue(_threads),

@@ -46,6 +46,12 @@ public sealed record TrainOptions
     public float DropoutE { get; init; }
     /// <summary>DropConnect on the recurrent weights.</summary>
     public float WDrop { get; init; }
+    /// <summary>MoS's dropoutl on the mixture experts' latent contexts; null: the value of <see cref="DropoutH"/>.</summary>
+    public float? DropoutL { get; init; }
+    /// <summary>A checkpoint whose weights the run starts from.</summary>
+    public string? Init { get; init; }
+    /// <summary>Averaged SGD from the first step (AWD-LSTM's fine-tuning), with <c>--optimizer asgd</c>.</summary>
+    public bool AverageFromStart { get; init; }
     /// <summary>AR coefficient.</summary>
     public float Alpha { get; init; }
     /// <summary>TAR coefficient.</summary>
@@ -117,6 +123,9 @@ public sealed record TrainOptions
         DropoutI = DropoutI,
         DropoutE = DropoutE,
         WDrop = WDrop,
+        DropoutL = DropoutL,
+        Init = Init,
+        AverageFromStart = AverageFromStart,
         Seed = Seed,
         Device = device,
         LogInterval = LogInterval,

@@ -70,6 +70,20 @@ public sealed class WordLM : Module
     /// <summary>Locked dropout between LSTM layers (AWD-LSTM's <c>dropouth</c>).</summary>
     public float DropoutH { get; set => field = CheckProbability(value, nameof(DropoutH)); }
 
+    /// <summary>
+    /// MoS's <c>dropoutl</c>: locked dropout on the mixture experts' latent contexts (see
+    /// <see cref="MixtureHead.LatentDropout"/>); 0 and ignored for the softmax and sigsoftmax heads.
+    /// </summary>
+    public float DropoutL
+    {
+        get => (Head as MixtureHead)?.LatentDropout ?? 0f;
+        set
+        {
+            CheckProbability(value, nameof(DropoutL));
+            if (Head is MixtureHead mixture) mixture.LatentDropout = value;
+        }
+    }
+
     /// <summary>Locked dropout on the embeddings fed to the first layer (AWD-LSTM's <c>dropouti</c>).</summary>
     public float DropoutI { get; set => field = CheckProbability(value, nameof(DropoutI)); }
 
@@ -129,6 +143,7 @@ public sealed class WordLM : Module
             x = l < _rnns.Length - 1 ? Locked(raw, DropoutH) : raw;
         }
         var dropped = Locked(raw, Dropout);
+        if (Head is MixtureHead mixture) mixture.LatentDropoutStreams = batch; // its dropoutl mask is locked per stream
         return (dropped.Reshape(steps * batch, Config.NHidLast), next, raw, dropped);
     }
 

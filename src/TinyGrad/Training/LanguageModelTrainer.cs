@@ -74,8 +74,10 @@ public sealed class LanguageModelTrainer
             DropoutI = options.DropoutI,
             DropoutE = options.DropoutE,
             WeightDrop = options.WDrop,
+            DropoutL = options.DropoutL ?? options.DropoutH, // MoS's default
         };
         Model.InitDecoderBiasFromUnigram(data.Train);
+        if (options.Init is not null) InitFrom(options.Init);
         Model.To(Device); // before the optimizers are made, so they update the device copies
         _parameters = [.. Model.Parameters()];
         _optimizer = options.Optimizer == "adam"
@@ -87,6 +89,33 @@ public sealed class LanguageModelTrainer
         // is free there, and a divergence stops the run before its update), every LogInterval steps on a GPU, where a
         // read waits for the queued work; in between, the host only queues work.
         _readEvery = Device == Device.Cpu ? 1 : Math.Max(1, options.LogInterval);
+        if (options.AverageFromStart)
+        {
+            if (options.Optimizer != "asgd") throw new ArgumentException($"averaging from the first step needs the asgd optimizer, not {options.Optimizer}", nameof(options));
+            _averaged = NewAveraged();
+        }
+    }
+
+    // Starts from a checkpoint's weights: its model and vocabulary must be this run's, word for word.
+    private void InitFrom(string path)
+    {
+        var (loaded, vocab) = WordLMCheckpoint.Load(path, note: _callbacks.OnNote);
+        var (want, have) = (Config, loaded.Config);
+        foreach (var (option, mine, theirs) in new (string, object, object)[]
+        {
+            ("--head", want.Head, have.Head), ("--experts", want.Experts, have.Experts), ("--emsize", want.EmSize, have.EmSize),
+            ("--nhid", want.NHid, have.NHid), ("--nhidlast", want.NHidLast, have.NHidLast), ("--nlayers", want.NLayers, have.NLayers),
+            ("--tied", want.Tied, have.Tied), ("the vocabulary size", want.VocabSize, have.VocabSize),
+        })
+        {
+            if (!Equals(mine, theirs)) throw new ArgumentException($"--init {path}: the checkpoint has {option} {theirs}, this run has {option} {mine}");
+        }
+        for (int id = 0; id < vocab.Count; id++)
+        {
+            if (vocab[id] != Data.Vocabulary[id])
+                throw new ArgumentException($"--init {path}: the checkpoint's word {id} is '{vocab[id]}', this data's is '{Data.Vocabulary[id]}' (another vocabulary)");
+        }
+        Model.LoadStateDict(loaded.StateDict());
     }
 
     /// <summary>The model's shape.</summary>
@@ -271,13 +300,13 @@ public sealed class LanguageModelTrainer
         int epoch = valid.Epoch;
         Epoch = epoch;
         _callbacks.OnEpochEnd(valid);
-        _validHistory.Add(valid.ValidLoss);
-        if (Options.Optimizer == "asgd" && _averaged is null && _validHistory.Count > Options.NonMono &&
-            valid.ValidLoss > _validHistory.Take(_validHistory.Count - Options.NonMono).Min())
+        // AWD-LSTM's order: compare with the epochs before this one, then record it (NtAsgd).
+        if (Options.Optimizer == "asgd" && _averaged is null && NtAsgd.ShouldSwitch(_validHistory, valid.ValidLoss, Options.NonMono))
         {
             _callbacks.OnSwitchToAveraging(epoch, Options.NonMono);
             _averaged = NewAveraged();
         }
+        _validHistory.Add(valid.ValidLoss);
         if (Options.Schedule.Contains(epoch))
         {
             // AWD-LSTM's --when: a tenth of the rate from the next epoch on (kept in the saved state).
@@ -311,7 +340,7 @@ public sealed class LanguageModelTrainer
         // No epoch of this (resumed) run improved, so it wrote no model: write the best one from the state, so the file
         // the result names holds it even if it was removed or the earlier run saved elsewhere.
         if (Options.Save is not null && _best is not null && !(BestValidLoss < bestAtStart)) WordLMCheckpoint.Save(Options.Save, Model, Data.Vocabulary);
-        var test = Evaluation.Evaluate(Model, Data.Test, EvalBatchSize, EvalBptt);
+        var test = Evaluation.Evaluate(Model, Data.Test, Options.TestBatchSize, EvalBptt);
         Model.Eval(); // the caller analyses or samples from it; dropout stays off until someone calls Train()
         var result = new TrainingResult(Model, Step, seconds, TrainTokens, _trainNllSum / Math.Max(1, _trainNllCount), BestValidLoss, test,
             [.. _validHistory], Options.Save is not null && _best is not null ? Options.Save : null);

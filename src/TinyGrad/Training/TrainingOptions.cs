@@ -50,6 +50,19 @@ public sealed record TrainingOptions
     public float DropoutE { get; init; }
     /// <summary>DropConnect on the recurrent weights.</summary>
     public float WDrop { get; init; }
+    /// <summary>MoS's <c>dropoutl</c>, locked dropout on the mixture experts' latent contexts; null: <see cref="DropoutH"/>, as in MoS.</summary>
+    public float? DropoutL { get; init; }
+
+    /// <summary>
+    /// A checkpoint (ours, or one the PyTorch reference wrote) whose weights the run starts from instead of a fresh
+    /// initialisation; its model and vocabulary must be this run's. With <see cref="AverageFromStart"/> this is
+    /// AWD-LSTM's fine-tuning (finetune.py).
+    /// </summary>
+    public string? Init { get; init; }
+    /// <summary>Averaged SGD from the first step (AWD-LSTM's finetune.py), instead of NT-ASGD's trigger; needs <c>asgd</c>.</summary>
+    public bool AverageFromStart { get; init; }
+    /// <summary>Parallel streams for the final test score: 1, as AWD-LSTM and MoS score the test split (one stream, state carried).</summary>
+    public int TestBatchSize { get; init; } = 1;
 
     /// <summary>Seed of the initialisation and dropout stream (and, xor 0x5EED, of the window-length stream).</summary>
     public ulong Seed { get; init; } = 1;

@@ -130,7 +130,7 @@ public sealed class HostileInputTests(HostileFiles files) : IClassFixture<Hostil
     [InlineData("rank of NaN weights", "rank --checkpoint {h}/nan.safetensors --data {data}", "--checkpoint {h}/nan.safetensors|NaN")]
     [InlineData("too short a validation split", "train --train {data}/train.txt --valid {h}/short.txt --test {data}/test.txt {fast16}", "{h}/short.txt|too few")]
     [InlineData("too short a test split", "train --train {data}/train.txt --valid {data}/valid.txt --test {h}/short.txt {fast16}", "{h}/short.txt|too few")]
-    [InlineData("eval: too short a test file", "eval --checkpoint {prev} --test {h}/short.txt", "{h}/short.txt|too few")]
+    [InlineData("eval: too short a test file", "eval --checkpoint {prev} --test {h}/short.txt --batch-size 10", "{h}/short.txt|too few")]
     public void Bad_input_is_one_line_exit_code_2_and_nothing_written(string name, string args, string mentions)
     {
         Assert.NotNull(name); // the case's name, for the test report

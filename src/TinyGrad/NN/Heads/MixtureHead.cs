@@ -18,6 +18,7 @@ public abstract class MixtureHead : OutputHead
     private const int ChunkElements = 1 << 22;
 
     private readonly Linear _decoder;
+    private readonly Generator _generator;
 
     /// <summary>Creates the prior, latent and decoder layers with PyTorch's default initialisation.</summary>
     protected MixtureHead(string kind, Normalizer normalizer, int inputSize, int vocabSize, int embeddingSize, int experts, Generator generator)
@@ -30,6 +31,7 @@ public abstract class MixtureHead : OutputHead
         Prior = RegisterModule("prior", new Linear(inputSize, experts, generator, bias: false));
         Latent = RegisterModule("latent", new Linear(inputSize, experts * embeddingSize, generator));
         _decoder = RegisterModule("decoder", new Linear(embeddingSize, vocabSize, generator));
+        _generator = generator;
         ChunkRows = Math.Max(1, ChunkElements / (experts * vocabSize));
     }
 
@@ -47,6 +49,21 @@ public abstract class MixtureHead : OutputHead
 
     /// <inheritdoc/>
     public override Linear Decoder => _decoder;
+
+    /// <summary>
+    /// MoS's <c>dropoutl</c>: locked dropout on the experts' contexts tanh(W_l·g + b_l), the only regulariser of the
+    /// K·E latent layer. Active while <see cref="Latent"/> is in training mode (the model's Train()/Eval() reach it).
+    /// The mask is locked over time, one per stream and unit: rows are t·B + b with B = <see cref="LatentDropoutStreams"/>,
+    /// which the model sets for each window (0: every row its own mask).
+    /// </summary>
+    public float LatentDropout
+    {
+        get;
+        set => field = value is >= 0f and < 1f ? value : throw new ArgumentOutOfRangeException(nameof(value), $"{Kind} head: latent dropout {value} must lie in [0, 1)");
+    }
+
+    /// <summary>The number of parallel streams B in the rows the head is given (rows are t·B + b); see <see cref="LatentDropout"/>.</summary>
+    public int LatentDropoutStreams { get; set; }
 
     /// <summary>
     /// Rows of the hidden states per chunk in the fused ops (each makes K rows of V logits). The default keeps a
@@ -89,10 +106,19 @@ public abstract class MixtureHead : OutputHead
     }
 
     /// <summary>The log prior [N, K] and the latent contexts [N·K, E] (row n·K + k is expert k of row n).</summary>
-    private (Tensor LogPrior, Tensor Contexts) Mix(Tensor hidden)
+    internal (Tensor LogPrior, Tensor Contexts) Mix(Tensor hidden)
     {
         var logPrior = Prior.Forward(hidden).LogSoftmax();
-        var contexts = Latent.Forward(hidden).Tanh().Reshape(hidden.Size(0) * Experts, EmbeddingSize);
+        int n = hidden.Size(0);
+        var latent = Latent.Forward(hidden).Tanh();
+        if (Latent.Training && LatentDropout > 0f)
+        {
+            // [T, B, K·E] for the locked mask [1, B, K·E]: the same units dropped at every step of a stream.
+            int streams = LatentDropoutStreams > 0 && n % LatentDropoutStreams == 0 ? LatentDropoutStreams : n;
+            latent = new LockedDropout(LatentDropout, _generator).Forward(latent.Reshape(n / streams, streams, Experts * EmbeddingSize))
+                .Reshape(n, Experts * EmbeddingSize);
+        }
+        var contexts = latent.Reshape(n * Experts, EmbeddingSize);
         return (logPrior, contexts);
     }
 }
