@@ -127,13 +127,29 @@ public static class DataSource
         return (missing, tokens);
     }
 
-    private static int[] BuiltInTestTokens(string verb, Vocabulary vocab)
+    private static int[] BuiltInTestTokens(string verb, Vocabulary vocab) => BuiltInTokens(verb, vocab, train: false);
+
+    /// <summary>
+    /// The training split dynamic evaluation collects its gradient statistics on: <paramref name="train"/> (a file), else
+    /// the train file of <paramref name="directory"/>, else the built-in corpus's (when the test split is the built-in one).
+    /// </summary>
+    /// <exception cref="ArgumentException">Only a test file was given, so there is no training split.</exception>
+    public static int[] TrainTokensFor(string verb, string? directory, string? testFile, string? train, Vocabulary vocab)
+    {
+        if (train is not null) return TextCorpus.Tokenize(train, vocab);
+        if (directory is not null) return TextCorpus.Tokenize(FindFiles(directory).Train, vocab);
+        if (testFile is null) return BuiltInTokens(verb, vocab, train: true);
+        throw new ArgumentException($"{verb}: --dynamic needs the training split for its gradient statistics; give --data DIR or --train FILE");
+    }
+
+    private static int[] BuiltInTokens(string verb, Vocabulary vocab, bool train)
     {
         var corpus = SyntheticCorpus.Generate(new TrainOptions().Seed);
-        var ids = new int[corpus.Test.Length];
+        var split = train ? corpus.Train : corpus.Test;
+        var ids = new int[split.Length];
         for (int i = 0; i < ids.Length; i++)
         {
-            string word = corpus.Vocabulary[corpus.Test[i]];
+            string word = corpus.Vocabulary[split[i]];
             if (!vocab.TryGetId(word, out ids[i]))
                 throw new ArgumentException($"{verb}: the checkpoint was not trained on the built-in corpus (its vocabulary lacks '{word}'); give --data DIR or --test FILE");
         }
