@@ -2,7 +2,7 @@
 // then asked to write. The third rung of the ladder (after Micrograd and Mlp), and WordLM in miniature: WordLM adds
 // words, several layers, dropout, other output heads and a real training loop, but the step is this one.
 //
-//   dotnet run -c Release --project examples/CharLM [-- --quick] [--text FILE] [--seed N] [--temperature T]
+//   dotnet run -c Release --project examples/CharLM [-- --quick] [--text FILE] [--seed N] [--temperature T] [--prompt P]
 using System.Globalization;
 using TinyGrad;
 using TinyGrad.NN;
@@ -61,6 +61,11 @@ for (int step = 1; step <= steps; step++)
     smoothed = step == 1 ? loss.Item() : 0.9 * smoothed + 0.1 * loss.Item(); // one window is noisy; average a little
     if (step == 1 || step % logEvery == 0) Console.WriteLine($"step {step,5}  loss {smoothed:0.000}");
 }
+if (!(smoothed < 0.8 * Math.Log(vocab.Length))) // NaN fails too; CI relies on this exit code
+{
+    Console.WriteLine($"FAILED: the loss {smoothed:0.000} is not clearly below uniform guessing's {Math.Log(vocab.Length):0.000}");
+    return 1;
+}
 
 // ---- sampling ----------------------------------------------------------------------------------------------
 // Feed a prompt, then repeatedly draw the next character from softmax(logits / temperature) and feed it back,
@@ -85,6 +90,7 @@ using (Autograd.NoGrad())                        // nothing to differentiate: re
 Console.WriteLine();
 Console.WriteLine($"sample at temperature {temperature}:");
 Console.WriteLine(output);
+return 0;
 
 // Picks index i with probability p[i]: walk the cumulative sum until it passes a uniform draw.
 static int Draw(float[] p, Generator g)
