@@ -101,7 +101,26 @@ public static class TrainCommand
             console.EndLine(); // a divergence message starts a line of its own, not the end of the progress line
         }
         var metrics = new TrainMetrics(o.Head, r.Model.ParameterCount(), r.Steps, r.Seconds, r.TokensPerSecond, r.TrainPerplexity,
-            r.BestValidPerplexity, r.TestPerplexity, splits.OptimumPerplexity, [.. r.ValidLossByEpoch.Select(Math.Exp)]);
+            r.BestValidPerplexity, r.TestPerplexity, splits.OptimumPerplexity, [.. r.ValidLossByEpoch.Select(Math.Exp)], RunConfig(o, config, trainer));
         return new TrainResult(metrics, r.Model, splits);
+    }
+
+    /// <summary>The run's full setting for its metrics (<c>"config"</c>): with these options the run can be repeated.</summary>
+    private static Dictionary<string, object?> RunConfig(TrainOptions o, TinyGrad.Models.WordLMConfig config, LanguageModelTrainer trainer)
+    {
+        var t = trainer.Options;
+        return new Dictionary<string, object?>
+        {
+            ["head"] = o.Head, ["emsize"] = config.EmSize, ["nhid"] = config.NHid, ["nhidlast"] = config.NHidLast, ["nlayers"] = config.NLayers,
+            ["experts"] = config.Experts, ["tied"] = config.Tied, ["vocab"] = config.VocabSize,
+            ["dropout"] = t.Dropout, ["dropouth"] = t.DropoutH, ["dropouti"] = t.DropoutI, ["dropoute"] = t.DropoutE, ["wdrop"] = t.WDrop,
+            ["dropoutl"] = trainer.Model.DropoutL, ["alpha"] = t.Alpha, ["beta"] = t.Beta,
+            ["optimizer"] = t.Optimizer, ["lr"] = t.Lr, ["clip"] = t.Clip, ["wdecay"] = t.WDecay, ["epochs"] = t.Epochs, ["max_steps"] = t.MaxSteps,
+            ["batch_size"] = t.BatchSize, ["bptt"] = t.Bptt, ["variable_bptt"] = t.VariableBptt, ["nonmono"] = t.NonMono,
+            ["when"] = t.Schedule, ["patience"] = t.Patience, ["init"] = t.Init, ["average_from_start"] = t.AverageFromStart,
+            ["test_batch_size"] = t.TestBatchSize,
+            ["data"] = o.Data ?? (o.Train is null ? "built-in" : $"{o.Train} | {o.Valid} | {o.Test}"),
+            ["seed"] = t.Seed, ["threads"] = CpuThreads.Count, ["device"] = o.Device,
+        };
     }
 }

@@ -13,8 +13,11 @@ namespace WordLM;
 /// <param name="TestPpl">Test perplexity of the model that had the best validation perplexity.</param>
 /// <param name="OptimumPpl">The source's exact optimum on the built-in corpus; null on text data.</param>
 /// <param name="ValidPplByEpoch">Validation perplexity after each epoch (the training curve).</param>
+/// <param name="Config">Everything that defines the run (model, regularisers, optimisation, data, seed, threads), so a
+/// row of a results table can be run again; written under <c>"config"</c>.</param>
 public sealed record TrainMetrics(string Head, long Parameters, long Steps, double Seconds, double TokensPerSecond,
-    double TrainPpl, double ValidPpl, double TestPpl, double? OptimumPpl, IReadOnlyList<double> ValidPplByEpoch)
+    double TrainPpl, double ValidPpl, double TestPpl, double? OptimumPpl, IReadOnlyList<double> ValidPplByEpoch,
+    IReadOnlyDictionary<string, object?>? Config = null)
 {
     /// <summary>The JSON object of the command-line contract, keys in its order (<c>optimum_ppl</c> only when known).</summary>
     public Dictionary<string, object?> ToJsonObject()
@@ -26,6 +29,7 @@ public sealed record TrainMetrics(string Head, long Parameters, long Steps, doub
         };
         if (OptimumPpl is double optimum) metrics["optimum_ppl"] = optimum;
         metrics["valid_ppl_by_epoch"] = ValidPplByEpoch;
+        if (Config is not null) metrics["config"] = Config;
         return metrics;
     }
 }
