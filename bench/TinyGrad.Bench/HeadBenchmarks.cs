@@ -33,7 +33,7 @@ public class HeadBenchmarks
     private int[] _targets = [];
     private PeakSampler? _sampler;
 
-    /// <summary>The head under test.</summary>
+    /// <summary>The head under test, by name: the results table and the peak file's keys show the reference's names.</summary>
     [Params("softmax", "sigsoftmax", "mos", "moss")]
     public string Head { get; set; } = "softmax";
 
@@ -41,7 +41,7 @@ public class HeadBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _head = OutputHead.Create(Head, D, V, new Generator(1), embeddingSize: E, experts: K);
+        _head = OutputHead.Create(HeadKinds.Parse(Head), D, V, new Generator(1), embeddingSize: E, experts: K);
         _hidden = Tensor.Randn([N, D], new Generator(2)).RequireGrad();
         var g = new Generator(3);
         _targets = [.. Enumerable.Range(0, N).Select(_ => g.NextInt(V))];

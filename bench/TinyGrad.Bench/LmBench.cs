@@ -4,6 +4,7 @@ using System.Globalization;
 using TinyGrad.Diagnostics;
 using TinyGrad.Models;
 using TinyGrad.NN;
+using TinyGrad.NN.Heads;
 using TinyGrad.Optim;
 
 namespace TinyGrad.Bench;
@@ -27,7 +28,7 @@ public static class LmBench
     /// <summary>Runs the benchmark.</summary>
     public static int Run(string[] args)
     {
-        string head = "softmax";
+        var head = HeadKind.Softmax;
         int? experts = null;
         int emsize = 200, nhid = 200, nlayers = 2, vocab = 10_000, batch = 20, bptt = 35, threads = 1, steps = 20, warmup = 3;
         bool profile = false;
@@ -47,7 +48,7 @@ public static class LmBench
                 }
                 switch (args[i])
                 {
-                    case "--head": head = Next(); break;
+                    case "--head": head = ParseHead(Next()); break;
                     case "--experts": experts = NextInt(); break;
                     case "--emsize": emsize = NextInt(); break;
                     case "--nhid": nhid = NextInt(); break;
@@ -68,12 +69,11 @@ public static class LmBench
             var target = TinyGrad.Backends.Device.Named(device); // cpu, cuda, or any registered device
             if (device == "cuda" && !TinyGrad.Backends.Cuda.CudaBackend.IsAvailable)
                 throw new ArgumentException($"lm: --device cuda: {TinyGrad.Backends.Cuda.CudaBackend.UnavailableReason}");
-            bool mixture = head is "mos" or "moss";
-            var config = new WordLMConfig(vocab, emsize, nhid, nlayers, head, experts ?? (mixture ? 15 : 1));
+            var config = new WordLMConfig(vocab, emsize, nhid, nlayers, head, experts ?? (HeadKinds.IsMixture(head) ? 15 : 1));
             CpuThreads.Count = threads;
             var result = Measure(config, batch, bptt, steps, warmup, profile, chunkRows, target == TinyGrad.Backends.Device.Cpu ? null : target);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"lm head={head} emsize={emsize} nhid={nhid} vocab={vocab} threads={threads}{(device == "cpu" ? "" : $" device={device}")} tokens_per_second={result.TokensPerSecond:F1} peak_mb={PeakResidentMegabytes():F0}"));
+                $"lm head={HeadKinds.Name(head)} emsize={emsize} nhid={nhid} vocab={vocab} threads={threads}{(device == "cpu" ? "" : $" device={device}")} tokens_per_second={result.TokensPerSecond:F1} peak_mb={PeakResidentMegabytes():F0}"));
             if (profile) Console.WriteLine(result.Profile);
             return 0;
         }
@@ -92,8 +92,8 @@ public static class LmBench
         if (gpu is not null) model.To(gpu); // before the optimizer, which keeps the parameter tensors
         if (chunkRows is int rows)
         {
-            if (model.Head is not TinyGrad.NN.Heads.MixtureHead mixture)
-                throw new ArgumentException($"lm: --chunk-rows applies to the mos and moss heads, not {config.Head}");
+            if (model.Head is not MixtureHead mixture)
+                throw new ArgumentException($"lm: --chunk-rows applies to the mos and moss heads, not {HeadKinds.Name(config.Head)}");
             mixture.ChunkRows = rows;
         }
         model.Train();
@@ -146,6 +146,10 @@ public static class LmBench
     }
 
     /// <summary>The process's peak resident set in MB (VmHWM), or NaN where /proc is unavailable.</summary>
+    // The command line is where a head is still text; past here it is a HeadKind.
+    private static HeadKind ParseHead(string name) =>
+        HeadKinds.TryParse(name, out var head) ? head : throw new ArgumentException($"lm: --head {name}: unknown head (expected {HeadKinds.ValidNames})");
+
     private static double PeakResidentMegabytes()
     {
         try

@@ -17,7 +17,7 @@ public class RankBenchmarks
     private const int Contexts = 2000, Words = 10_000, Hidden = 200;
     private double[] _a = [];
 
-    /// <summary>The head whose log-probabilities are analysed.</summary>
+    /// <summary>The head whose log-probabilities are analysed, by name: the results table shows the reference's names.</summary>
     [Params("softmax", "sigsoftmax")]
     public string Head { get; set; } = "softmax";
 
@@ -25,7 +25,7 @@ public class RankBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var head = OutputHead.Create(Head, Hidden, Words, new Generator(1));
+        var head = OutputHead.Create(HeadKinds.Parse(Head), Hidden, Words, new Generator(1));
         using var _ = Autograd.NoGrad();
         var logProbs = head.LogProbs(Tensor.Randn([Contexts, Hidden], new Generator(2)).Mul(2f)).ToArray();
         _a = [.. logProbs.Select(x => (double)x)];

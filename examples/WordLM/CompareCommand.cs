@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 using TinyGrad.Training;
 
 namespace WordLM;
@@ -42,47 +43,49 @@ public static class CompareCommand
 
     /// <summary>The heads of a <c>--heads</c> value, in its order.</summary>
     /// <exception cref="ArgumentException">The list is empty, names an unknown head, or names one twice.</exception>
-    public static IReadOnlyList<string> ParseHeads(string? text)
+    public static IReadOnlyList<HeadKind> ParseHeads(string? text)
     {
-        var heads = (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (heads.Length == 0) throw new ArgumentException("--heads: give at least one of softmax, sigsoftmax, mos, moss");
-        foreach (var head in heads)
+        var names = (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string all = string.Join(", ", HeadKinds.All.Select(HeadKinds.Name));
+        if (names.Length == 0) throw new ArgumentException($"--heads: give at least one of {all}");
+        var heads = new HeadKind[names.Length];
+        for (int i = 0; i < names.Length; i++)
         {
-            if (!WordLMConfig.Heads.Contains(head))
-                throw new ArgumentException($"--heads: unknown head '{head}' (expected a comma-separated list of softmax, sigsoftmax, mos, moss)");
+            if (!HeadKinds.TryParse(names[i], out heads[i]))
+                throw new ArgumentException($"--heads: unknown head '{names[i]}' (expected a comma-separated list of {all})");
         }
         var twice = heads.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1);
-        if (twice is not null) throw new ArgumentException($"--heads: '{twice.Key}' is listed twice");
+        if (twice is not null) throw new ArgumentException($"--heads: '{HeadKinds.Name(twice.Key)}' is listed twice");
         return heads;
     }
 
-    /// <summary>Where <c>--save PATH</c> puts one head's model: the head name before the extension (m.safetensors → m.moss.safetensors).</summary>
-    public static string HeadPath(string path, string head)
+    /// <summary>Where <c>--save PATH</c> puts one head's model: the head's name before the extension (m.safetensors → m.moss.safetensors).</summary>
+    public static string HeadPath(string path, HeadKind head)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string name = Path.GetFileNameWithoutExtension(path) + "." + head + Path.GetExtension(path);
+        string name = Path.GetFileNameWithoutExtension(path) + "." + HeadKinds.Name(head) + Path.GetExtension(path);
         return Path.Combine(Path.GetDirectoryName(path) ?? "", name);
     }
 
-    private static int Run(TrainOptions o, IReadOnlyList<string> heads)
+    private static int Run(TrainOptions o, IReadOnlyList<HeadKind> heads)
     {
-        if (o.Experts > 1 && !heads.Any(h => h is "mos" or "moss"))
-            throw new ArgumentException($"--experts {o.Experts} needs a mixture head (mos or moss) in --heads {string.Join(",", heads)}");
+        if (o.Experts > 1 && !heads.Any(HeadKinds.IsMixture))
+            throw new ArgumentException($"--experts {o.Experts} needs a mixture head (mos or moss) in --heads {string.Join(",", heads.Select(HeadKinds.Name))}");
         PathChecks.ForTraining(o, o.Save is null ? [] : heads.Select(h => (o.Save, HeadPath(o.Save, h)))).Verify(); // before any work
         var splits = DataSource.Resolve(o); // once: every head sees the very same streams
         // Per head: the experts only where they apply, and its own checkpoint file. Checking every shape before
         // training anything keeps a bad option from surfacing only after the first heads have run for minutes.
         var runs = heads.Select(h => o with
         {
-            Head = h, Experts = h is "mos" or "moss" ? o.Experts : 0, Save = o.Save is null ? null : HeadPath(o.Save, h), MetricsJson = null,
+            Head = h, Experts = HeadKinds.IsMixture(h) ? o.Experts : 0, Save = o.Save is null ? null : HeadPath(o.Save, h), MetricsJson = null,
         }).ToList();
         foreach (var run in runs) TrainCommand.ConfigFor(run, splits.Vocabulary.Count);
 
         var rows = new List<Row>();
-        var failed = new List<string>();
+        var failed = new List<HeadKind>();
         for (int i = 0; i < runs.Count; i++)
         {
-            Console.WriteLine($"=== {runs[i].Head} ({i + 1}/{runs.Count}) ===");
+            Console.WriteLine($"=== {HeadKinds.Name(runs[i].Head)} ({i + 1}/{runs.Count}) ===");
             TrainResult result;
             try
             {
@@ -103,7 +106,7 @@ public static class CompareCommand
             }
             catch (RankUndefinedException e)
             {
-                Console.Error.WriteLine($"wordlm: {runs[i].Head}: {e.Message}");
+                Console.Error.WriteLine($"wordlm: {HeadKinds.Name(runs[i].Head)}: {e.Message}");
                 failed.Add(runs[i].Head);
             }
             Console.WriteLine();
@@ -112,7 +115,7 @@ public static class CompareCommand
 
         Console.WriteLine();
         Console.Write(Table(rows, splits.OptimumPerplexity));
-        if (failed.Count > 0) Console.WriteLine($"failed (see the messages above): {string.Join(", ", failed)}");
+        if (failed.Count > 0) Console.WriteLine($"failed (see the messages above): {string.Join(", ", failed.Select(HeadKinds.Name))}");
         if (o.Plot is not null) Curves.Save(o.Plot, [.. rows.Select(r => r.Metrics)]);
         if (o.MetricsJson is not null)
         {
@@ -136,11 +139,11 @@ public static class CompareCommand
         string[] header = ["head", "parameters", "valid ppl", "test ppl", "rank of log P (bound)", "tokens/s", "time"];
         var cells = rows.Select(r => new[]
         {
-            r.Metrics.Head,
+            HeadKinds.Name(r.Metrics.Head),
             r.Metrics.Parameters.ToString("N0", c),
             r.Metrics.ValidPpl.ToString("F2", c),
             r.Metrics.TestPpl.ToString("F2", c),
-            r.Rank is null ? "undefined" : string.Create(c, $"{r.Rank.Rank.Rank} ({(r.Metrics.Head is "mos" or "moss" ? "E" : "d")}+2 = {r.Bound})"),
+            r.Rank is null ? "undefined" : string.Create(c, $"{r.Rank.Rank.Rank} ({(HeadKinds.IsMixture(r.Metrics.Head) ? "E" : "d")}+2 = {r.Bound})"),
             r.Metrics.TokensPerSecond.ToString("N0", c),
             string.Create(c, $"{r.Metrics.Seconds:F1} s"),
         }).ToList();

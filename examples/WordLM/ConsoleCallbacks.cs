@@ -2,6 +2,7 @@ using TinyGrad;
 using TinyGrad.Backends;
 using TinyGrad.Backends.Cpu;
 using TinyGrad.Backends.Cuda;
+using TinyGrad.NN.Heads;
 using TinyGrad.Training;
 
 namespace WordLM;
@@ -21,7 +22,7 @@ public sealed class ConsoleCallbacks(TrainOptions o, Splits splits) : TrainingCa
         var config = info.Model.Config;
         Console.WriteLine($"data: {splits.Description}");
         Console.WriteLine($"      {splits.Train.Length:N0} / {splits.Valid.Length:N0} / {splits.Test.Length:N0} tokens, vocabulary {splits.Vocabulary.Count:N0}");
-        Console.WriteLine($"model: {config.Head} head{(config.IsMixture ? $" (K={config.Experts})" : "")}, emsize {config.EmSize}, nhid {config.NHid}, nhidlast {config.NHidLast}, " +
+        Console.WriteLine($"model: {HeadKinds.Name(config.Head)} head{(config.IsMixture ? $" (K={config.Experts})" : "")}, emsize {config.EmSize}, nhid {config.NHid}, nhidlast {config.NHidLast}, " +
                           $"{config.NLayers} layers, {(config.Tied ? "tied" : "untied")}, {info.Model.ParameterCount():N0} parameters; " +
                           (info.Device == Device.Cpu ? $"{CpuThreads.Count} threads" : info.Device == Device.Cuda ? $"cuda: {CudaBackend.Instance.Describe()}" : $"device {info.Device.Name}"));
         _progress = new Progress(o.LogInterval, info.PlannedSteps, o.MaxSteps);
@@ -68,7 +69,7 @@ public sealed class ConsoleCallbacks(TrainOptions o, Splits splits) : TrainingCa
     {
         ArgumentNullException.ThrowIfNull(result);
         Console.WriteLine();
-        Console.WriteLine($"summary: {o.Head} head, {result.Model.ParameterCount():N0} parameters, {result.Steps:N0} steps in {result.Seconds:F1} s ({result.TokensPerSecond:N0} tokens/s)");
+        Console.WriteLine($"summary: {HeadKinds.Name(o.Head)} head, {result.Model.ParameterCount():N0} parameters, {result.Steps:N0} steps in {result.Seconds:F1} s ({result.TokensPerSecond:N0} tokens/s)");
         Console.WriteLine($"  train ppl {result.TrainPerplexity:F2} | best valid ppl {result.BestValidPerplexity:F2} | test ppl {result.TestPerplexity:F2}");
         if (splits.OptimumPerplexity is double optimum)
             Console.WriteLine($"  optimum ppl {optimum:F2} (the exact entropy rate of the built-in source: no model can do better)");

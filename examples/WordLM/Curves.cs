@@ -1,5 +1,7 @@
 namespace WordLM;
 
+using TinyGrad.NN.Heads;
+
 /// <summary>The training-curve image of <c>--plot</c>: validation perplexity per epoch, one line per run (head).</summary>
 public static class Curves
 {
@@ -13,7 +15,7 @@ public static class Curves
             if (run.ValidPplByEpoch.Count == 0) continue;
             double[] epochs = [.. Enumerable.Range(1, run.ValidPplByEpoch.Count).Select(e => (double)e)];
             var line = plot.Add.Scatter(epochs, run.ValidPplByEpoch.ToArray());
-            line.LegendText = run.Head;
+            line.LegendText = HeadKinds.Name(run.Head);
             line.LineWidth = 2;
         }
         if (runs.FirstOrDefault()?.OptimumPpl is double optimum)

@@ -5,6 +5,7 @@ using TinyGrad.Analysis;
 using TinyGrad.Data;
 using TinyGrad.Models;
 using TinyGrad.NN;
+using TinyGrad.NN.Heads;
 
 namespace WordLM;
 
@@ -125,9 +126,9 @@ public static class LogProbRank
         if (config.IsMixture)
         {
             int e = config.EmSize;
-            return (e + 2, $"E + 2 = {e + 2} (E = {e}, the decoder's input size: the bound of a single softmax that wide; {config.Head} is a mixture, not limited by it)");
+            return (e + 2, $"E + 2 = {e + 2} (E = {e}, the decoder's input size: the bound of a single softmax that wide; {HeadKinds.Name(config.Head)} is a mixture, not limited by it)");
         }
         int d = config.NHidLast;
-        return (d + 2, $"d + 2 = {d + 2} (d = {d}, the head's input size; a softmax head cannot exceed it{(config.Head == "softmax" ? "" : ", sigsoftmax can")})");
+        return (d + 2, $"d + 2 = {d + 2} (d = {d}, the head's input size; a softmax head cannot exceed it{(config.Head == HeadKind.Softmax ? "" : ", sigsoftmax can")})");
     }
 }

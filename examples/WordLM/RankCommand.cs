@@ -1,6 +1,7 @@
 using System.CommandLine;
 using TinyGrad.Data;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 
 namespace WordLM;
 
@@ -32,7 +33,7 @@ public static class RankCommand
             var tokens = DataSource.TestTokens("rank", testFile, vocab);
             int requested = p.GetValue(contexts);
             var result = LogProbRank.Compute(model, tokens, requested);
-            Console.WriteLine($"model: {model.Config.Head} head, emsize {model.Config.EmSize}, nhidlast {model.Config.NHidLast}" +
+            Console.WriteLine($"model: {HeadKinds.Name(model.Config.Head)} head, emsize {model.Config.EmSize}, nhidlast {model.Config.NHidLast}" +
                               (model.Config.IsMixture ? $", K={model.Config.Experts}" : ""));
             if (result.Contexts < requested)
                 Console.WriteLine($"note: the test split predicts only {result.Contexts:N0} positions, fewer than the {requested:N0} asked for");

@@ -4,6 +4,7 @@ using TinyGrad.Backends;
 using TinyGrad.Backends.Cpu;
 using TinyGrad.Backends.Cuda;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 using TinyGrad.Training;
 
 namespace WordLM;
@@ -58,8 +59,8 @@ public static class TrainCommand
     public static WordLMConfig ConfigFor(TrainOptions o, int vocabSize)
     {
         ArgumentNullException.ThrowIfNull(o);
-        bool mixture = o.Head is "mos" or "moss";
-        if (!mixture && o.Experts > 1) throw new ArgumentException($"--experts {o.Experts} needs a mixture head (mos or moss), not --head {o.Head}");
+        bool mixture = HeadKinds.IsMixture(o.Head);
+        if (!mixture && o.Experts > 1) throw new ArgumentException($"--experts {o.Experts} needs a mixture head (mos or moss), not --head {HeadKinds.Name(o.Head)}");
         int experts = mixture ? (o.Experts > 0 ? o.Experts : 4) : 1;
         // More components than words (or than any mixture needs) only makes a run take minutes before it fails.
         if (mixture && o.Experts > Math.Min(vocabSize, MaxExperts))

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TinyGrad.NN.Heads;
 
 namespace WordLM;
 
@@ -16,7 +17,7 @@ public sealed class TrainOptionSet
     private readonly Option<string?> _valid = new("--valid") { Description = "Validation text file" };
     private readonly Option<string?> _test = new("--test") { Description = "Test text file" };
     private readonly Option<ulong> _seed = new("--seed") { Description = "Seed for the built-in corpus, initialisation, dropout and batching", DefaultValueFactory = _ => D.Seed };
-    private readonly Option<string> _head = new("--head") { Description = "Output layer", DefaultValueFactory = _ => D.Head };
+    private readonly Option<string> _head = new("--head") { Description = "Output layer", DefaultValueFactory = _ => HeadKinds.Name(D.Head) };
     private readonly Option<int> _experts = new("--experts") { Description = "Mixture components K (mos/moss; default 4)", DefaultValueFactory = _ => 0 };
     private readonly Option<int> _emsize = Positive("--emsize", "Embedding size", D.EmSize);
     private readonly Option<int> _nhid = Positive("--nhid", "Hidden size of the inner LSTM layers", D.NHid);
@@ -59,7 +60,7 @@ public sealed class TrainOptionSet
     public TrainOptionSet(bool withHead = true)
     {
         _withHead = withHead;
-        _head.AcceptOnlyFromAmong("softmax", "sigsoftmax", "mos", "moss");
+        _head.AcceptOnlyFromAmong([.. HeadKinds.All.Select(HeadKinds.Name)]);
         _optimizer.AcceptOnlyFromAmong("sgd", "asgd", "adam");
         _device.Validators.Add(r =>
         {
@@ -100,7 +101,7 @@ public sealed class TrainOptionSet
     public TrainOptions Read(ParseResult p) => new()
     {
         Data = p.GetValue(_data), Train = p.GetValue(_train), Valid = p.GetValue(_valid), Test = p.GetValue(_test),
-        Seed = p.GetValue(_seed), Head = _withHead ? p.GetValue(_head)! : D.Head, Experts = p.GetValue(_experts), EmSize = p.GetValue(_emsize),
+        Seed = p.GetValue(_seed), Head = _withHead ? HeadKinds.Parse(p.GetValue(_head)!) : D.Head, Experts = p.GetValue(_experts), EmSize = p.GetValue(_emsize),
         NHid = p.GetValue(_nhid), NHidLast = p.GetValue(_nhidlast), NLayers = p.GetValue(_nlayers), Tied = p.GetValue(_tied),
         Dropout = p.GetValue(_dropout), DropoutH = p.GetValue(_dropouth), DropoutI = p.GetValue(_dropouti),
         DropoutE = p.GetValue(_dropoute), WDrop = p.GetValue(_wdrop), DropoutL = p.GetValue(_dropoutl), Init = p.GetValue(_init), AverageFromStart = p.GetValue(_averageFromStart), Alpha = p.GetValue(_alpha), Beta = p.GetValue(_beta),

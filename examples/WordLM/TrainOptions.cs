@@ -1,4 +1,5 @@
 using TinyGrad.Backends;
+using TinyGrad.NN.Heads;
 using TinyGrad.Training;
 
 namespace WordLM;
@@ -21,8 +22,8 @@ public sealed record TrainOptions
     /// <summary>Seed for the corpus generator, initialisation, dropout and batching.</summary>
     public ulong Seed { get; init; } = 1;
 
-    /// <summary>softmax, sigsoftmax, mos or moss.</summary>
-    public string Head { get; init; } = "sigsoftmax";
+    /// <summary>The output head (<c>--head</c> takes its name).</summary>
+    public HeadKind Head { get; init; } = HeadKind.Sigsoftmax;
     /// <summary>Mixture components (mos/moss).</summary>
     public int Experts { get; init; } = 1;
     /// <summary>Embedding size.</summary>

@@ -1,9 +1,10 @@
 using TinyGrad.Data;
+using TinyGrad.NN.Heads;
 
 namespace WordLM;
 
 /// <summary>The figures of one training run: what <c>train --metrics-json</c> writes and <c>compare</c> tabulates.</summary>
-/// <param name="Head">softmax, sigsoftmax, mos or moss.</param>
+/// <param name="Head">The output head (the JSON's <c>head</c> holds its name).</param>
 /// <param name="Parameters">Trainable parameters (a tied weight counted once).</param>
 /// <param name="Steps">Optimiser steps taken.</param>
 /// <param name="Seconds">Wall time of the training loop, validation included, test scoring not.</param>
@@ -15,7 +16,7 @@ namespace WordLM;
 /// <param name="ValidPplByEpoch">Validation perplexity after each epoch (the training curve).</param>
 /// <param name="Config">Everything that defines the run (model, regularisers, optimisation, data, seed, threads), so a
 /// row of a results table can be run again; written under <c>"config"</c>.</param>
-public sealed record TrainMetrics(string Head, long Parameters, long Steps, double Seconds, double TokensPerSecond,
+public sealed record TrainMetrics(HeadKind Head, long Parameters, long Steps, double Seconds, double TokensPerSecond,
     double TrainPpl, double ValidPpl, double TestPpl, double? OptimumPpl, IReadOnlyList<double> ValidPplByEpoch,
     IReadOnlyDictionary<string, object?>? Config = null)
 {
@@ -24,7 +25,7 @@ public sealed record TrainMetrics(string Head, long Parameters, long Steps, doub
     {
         var metrics = new Dictionary<string, object?>
         {
-            ["head"] = Head, ["parameters"] = Parameters, ["steps"] = Steps, ["seconds"] = Seconds,
+            ["head"] = HeadKinds.Name(Head), ["parameters"] = Parameters, ["steps"] = Steps, ["seconds"] = Seconds,
             ["tokens_per_second"] = TokensPerSecond, ["train_ppl"] = TrainPpl, ["valid_ppl"] = ValidPpl, ["test_ppl"] = TestPpl,
         };
         if (OptimumPpl is double optimum) metrics["optimum_ppl"] = optimum;

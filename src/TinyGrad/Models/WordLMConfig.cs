@@ -1,19 +1,17 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using TinyGrad.NN.Heads;
 
 namespace TinyGrad.Models;
 
 /// <summary>
 /// The shape of a <see cref="WordLM"/>: the reference's <c>model.config</c> (wordlm_reference.py), which a
 /// checkpoint stores as JSON under the metadata key <c>config</c>. Every instance is valid: the constructor
-/// checks sizes, the head's name, the number of experts and whether tying is possible.
+/// checks sizes, the head, the number of experts and whether tying is possible.
 /// </summary>
 public sealed record WordLMConfig
 {
-    /// <summary>The head names the reference knows, in the paper's order.</summary>
-    public static IReadOnlyList<string> Heads { get; } = ["softmax", "sigsoftmax", "mos", "moss"];
-
     private static readonly string[] JsonKeys = ["vocab_size", "emsize", "nhid", "nhidlast", "nlayers", "head", "experts", "tied"];
 
     /// <summary>
@@ -21,24 +19,25 @@ public sealed record WordLMConfig
     /// <paramref name="emSize"/> for softmax and sigsoftmax (so the decoder can be tied) and
     /// <paramref name="nHid"/> for the mixtures (whose decoder reads emsize-sized contexts anyway).
     /// </summary>
-    /// <exception cref="ArgumentException">A size is not positive, the head is unknown, experts ≠ 1 for a
-    /// single-normaliser head, or tying is asked for with a decoder input size other than emsize.</exception>
-    public WordLMConfig(int vocabSize, int emSize, int nHid, int nLayers, string head = "softmax", int experts = 1, int? nHidLast = null, bool tied = true)
+    /// <exception cref="ArgumentException">A size is not positive, the head is not a defined <see cref="HeadKind"/>,
+    /// experts ≠ 1 for a single-normaliser head, or tying is asked for with a decoder input size other than emsize.</exception>
+    public WordLMConfig(int vocabSize, int emSize, int nHid, int nLayers, HeadKind head = HeadKind.Softmax, int experts = 1, int? nHidLast = null, bool tied = true)
     {
-        ArgumentNullException.ThrowIfNull(head);
-        if (!Heads.Contains(head))
-            throw new ArgumentException($"WordLM config: unknown head '{head}' (expected softmax, sigsoftmax, mos or moss)", nameof(head));
-        bool mixture = head is "mos" or "moss";
+        // A cast can put any int in the enum; neither messages nor the reference's JSON have a name for it.
+        if (!Enum.IsDefined(head))
+            throw new ArgumentException($"WordLM config: unknown head {(int)head} (expected {HeadKinds.ValidNames})", nameof(head));
+        string headName = HeadKinds.Name(head);
+        bool mixture = HeadKinds.IsMixture(head);
         int last = nHidLast ?? (mixture ? nHid : emSize);
         foreach (var (name, value) in new[] { ("vocab_size", vocabSize), ("emsize", emSize), ("nhid", nHid), ("nhidlast", last), ("nlayers", nLayers), ("experts", experts) })
         {
             if (value <= 0) throw new ArgumentException($"WordLM config: {name} = {value} must be positive", name);
         }
         if (!mixture && experts != 1)
-            throw new ArgumentException($"WordLM config: experts = {experts} applies only to the mos and moss heads; the {head} head needs experts = 1", nameof(experts));
+            throw new ArgumentException($"WordLM config: experts = {experts} applies only to the mos and moss heads; the {headName} head needs experts = 1", nameof(experts));
         // The decoder reads the last LSTM layer (softmax, sigsoftmax) or an emsize-sized context (mixtures).
         if (tied && !mixture && last != emSize)
-            throw new ArgumentException($"WordLM config: tied weights need the decoder input size to equal emsize, but the {head} decoder reads nhidlast = {last} and emsize = {emSize} (set nhidlast = emsize or untie)", nameof(tied));
+            throw new ArgumentException($"WordLM config: tied weights need the decoder input size to equal emsize, but the {headName} decoder reads nhidlast = {last} and emsize = {emSize} (set nhidlast = emsize or untie)", nameof(tied));
         VocabSize = vocabSize;
         EmSize = emSize;
         NHid = nHid;
@@ -64,8 +63,8 @@ public sealed record WordLMConfig
     /// <summary>Number of LSTM layers (<c>nlayers</c>).</summary>
     public int NLayers { get; }
 
-    /// <summary>The output head: "softmax", "sigsoftmax", "mos" or "moss".</summary>
-    public string Head { get; }
+    /// <summary>The output head (the JSON's <c>head</c> holds its name, <see cref="HeadKinds.Name"/>).</summary>
+    public HeadKind Head { get; }
 
     /// <summary>Number of mixture experts K (1 for softmax and sigsoftmax).</summary>
     public int Experts { get; }
@@ -74,7 +73,7 @@ public sealed record WordLMConfig
     public bool Tied { get; }
 
     /// <summary>True for the mixture heads (mos, moss), which have <c>prior</c> and <c>latent</c> layers.</summary>
-    public bool IsMixture => Head is "mos" or "moss";
+    public bool IsMixture => HeadKinds.IsMixture(Head);
 
     /// <summary>The input and hidden size of each LSTM layer: emsize → nhid → … → nhidlast.</summary>
     public (int Input, int Hidden)[] LayerSizes()
@@ -99,7 +98,7 @@ public sealed record WordLMConfig
         Int("nhid", NHid);
         Int("nhidlast", NHidLast);
         Int("nlayers", NLayers);
-        sb.Append(CultureInfo.InvariantCulture, $"\"head\": \"{Head}\", "); // one of four ASCII names: nothing to escape
+        sb.Append(CultureInfo.InvariantCulture, $"\"head\": \"{HeadKinds.Name(Head)}\", "); // one of four ASCII names: nothing to escape
         Int("experts", Experts);
         sb.Append("\"tied\": ").Append(Tied ? "true" : "false").Append('}');
         return sb.ToString();
@@ -158,16 +157,19 @@ public sealed record WordLMConfig
         var tied = root.GetProperty("tied");
         if (tied.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
             throw new FormatException($"WordLM config: 'tied' must be true or false, got {tied.GetRawText()}");
+        // The name becomes the enum here, at the boundary; like the reference, only the exact lower-case names.
         string name = head.GetString()!;
+        if (!HeadKinds.TryParse(name, out var kind))
+            throw new ArgumentException($"WordLM config: unknown head '{name}' (expected {HeadKinds.ValidNames})", nameof(json));
         int experts = Int("experts");
         // The reference stores whatever experts its constructor got but reads it only for the mixtures, so its
         // softmax checkpoints can say experts = 3. The constructor still refuses the contradiction when asked for it.
-        if (name is "softmax" or "sigsoftmax" && experts != 1)
+        if (!HeadKinds.IsMixture(kind) && experts != 1)
         {
             note = $"experts = {experts} ignored for the {name} head (as the reference does)";
             experts = 1;
         }
-        return new WordLMConfig(Int("vocab_size"), Int("emsize"), Int("nhid"), Int("nlayers"), name,
+        return new WordLMConfig(Int("vocab_size"), Int("emsize"), Int("nhid"), Int("nlayers"), kind,
             experts, Int("nhidlast"), tied.GetBoolean());
     }
 }

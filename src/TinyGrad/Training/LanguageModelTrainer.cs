@@ -3,6 +3,7 @@ using TinyGrad.Backends;
 using TinyGrad.Data;
 using TinyGrad.Models;
 using TinyGrad.NN;
+using TinyGrad.NN.Heads;
 using TinyGrad.Optim;
 
 namespace TinyGrad.Training;
@@ -274,7 +275,7 @@ public sealed class LanguageModelTrainer
         // weights, which only validation reveals.
         if (Divergence.Check(valid.Loss, Config.VocabSize) is string invalid)
         {
-            throw new TrainingDivergedException($"{Config.Head}: training diverged: after epoch {epoch} (step {Step}) the validation {invalid}; " +
+            throw new TrainingDivergedException($"{HeadKinds.Name(Config.Head)}: training diverged: after epoch {epoch} (step {Step}) the validation {invalid}; " +
                                                 $"try a lower learning rate than --lr {ActiveOptimizer.LearningRate}{LastGoodModel()}");
         }
         bool improved = valid.Loss < BestValidLoss;
@@ -362,7 +363,7 @@ public sealed class LanguageModelTrainer
             if (Divergence.Check(value, Config.VocabSize, norm) is string why)
             {
                 _pending.Clear();
-                throw new TrainingDivergedException($"{Config.Head}: training diverged at step {p.Step} ({why}; gradient norm {norm}); " +
+                throw new TrainingDivergedException($"{HeadKinds.Name(Config.Head)}: training diverged at step {p.Step} ({why}; gradient norm {norm}); " +
                                                     $"try a lower learning rate than --lr {p.Lr}{LastGoodModel()}");
             }
             _trainNllSum += value * p.Len * Options.BatchSize;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 
 namespace TinyGrad.Training;
 
@@ -31,7 +32,7 @@ public static class RunIdentity
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", splits.Vocabulary.Words))))[..16];
         return new Dictionary<string, string>
         {
-            ["--head"] = config.Head,
+            ["--head"] = HeadKinds.Name(config.Head), // the name, as --head takes it: the stored format predates the enum
             ["--experts"] = config.Experts.ToString(c),
             ["--emsize"] = config.EmSize.ToString(c),
             ["--nhid"] = config.NHid.ToString(c),

@@ -116,7 +116,7 @@ public class RankTests
 
     private const int Contexts = 300, Words = 500, Hidden = 8;
 
-    private static RankResult HeadRank(string kind)
+    private static RankResult HeadRank(HeadKind kind)
     {
         var head = OutputHead.Create(kind, Hidden, Words, new Generator(3), embeddingSize: Hidden, experts: 3);
         using var _ = Autograd.NoGrad();
@@ -126,7 +126,7 @@ public class RankTests
     [Fact]
     public void A_softmax_heads_log_probability_matrix_has_rank_at_most_d_plus_2()
     {
-        var result = HeadRank("softmax");
+        var result = HeadRank(HeadKind.Softmax);
         Assert.True(result.Rank <= Hidden + 2, result.ToString());
         Assert.True(result.Rank > Hidden, result.ToString()); // the bound is attained: d directions, the bias, the normaliser
         // And the gap is wide: the (d+3)-th value is float32 noise, hundreds of times below the threshold.
@@ -134,10 +134,10 @@ public class RankTests
     }
 
     [Theory]
-    [InlineData("sigsoftmax")]
-    [InlineData("mos")]
-    [InlineData("moss")]
-    public void The_other_heads_with_the_same_d_break_the_bound(string kind)
+    [InlineData(HeadKind.Sigsoftmax)]
+    [InlineData(HeadKind.Mos)]
+    [InlineData(HeadKind.Moss)]
+    public void The_other_heads_with_the_same_d_break_the_bound(HeadKind kind)
     {
         var result = HeadRank(kind);
         Assert.True(result.Rank > 5 * (Hidden + 2), result.ToString());

@@ -2,6 +2,7 @@ namespace TinyGrad.Tests.Backends;
 
 using TinyGrad;
 using TinyGrad.Backends;
+using TinyGrad.NN.Heads;
 using TinyGrad.Tests.Backends.Cuda;
 using TinyGrad.Tests.Heads;
 
@@ -144,12 +145,12 @@ public sealed class CoreOnlyBackendTests
 {
     [Theory]
     [MemberData(nameof(CudaParityTests.Heads), MemberType = typeof(CudaParityTests))]
-    public void Training_on_the_core_alone_gives_the_cpus_losses(string head)
+    public void Training_on_the_core_alone_gives_the_cpus_losses(HeadKind head)
     {
         var cpu = CudaParityTests.TrainingLosses(head, Device.Cpu, 5);
         var core = CudaParityTests.TrainingLosses(head, CoreOnlyBackend.Device, 5);
         for (int i = 0; i < cpu.Length; i++)
-            Assert.True(Math.Abs(cpu[i] - core[i]) <= 1e-4 * Math.Abs(cpu[i]), $"{head} step {i + 1}: cpu {cpu[i]:G9}, core-only {core[i]:G9}");
+            Assert.True(Math.Abs(cpu[i] - core[i]) <= 1e-4 * Math.Abs(cpu[i]), $"{HeadKinds.Name(head)} step {i + 1}: cpu {cpu[i]:G9}, core-only {core[i]:G9}");
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using TinyGrad;
 using TinyGrad.Data;
 using TinyGrad.Models;
 using TinyGrad.NN;
+using TinyGrad.NN.Heads;
 using TinyGrad.Optim;
 
 // Same seed, same results, whatever the thread count: the GEMM never splits K across threads (a chunk owns its
@@ -54,7 +55,7 @@ public sealed class ThreadDeterminismTests
         var corpus = SyntheticCorpus.Generate(5, vocabSize: 300, trainTokens: 4000, validTokens: 100, testTokens: 100);
         float[][] Train()
         {
-            var config = new WordLMConfig(corpus.Vocabulary.Count, emSize: 48, nHid: 128, nLayers: 2, head: "moss", experts: 3);
+            var config = new WordLMConfig(corpus.Vocabulary.Count, emSize: 48, nHid: 128, nLayers: 2, head: HeadKind.Moss, experts: 3);
             var model = new global::TinyGrad.Models.WordLM(config, new Generator(9)) { Dropout = 0.3f, DropoutH = 0.2f };
             var optimizer = new Sgd(model.Parameters(), 1f);
             var batches = new Batches(corpus.Train, 20);

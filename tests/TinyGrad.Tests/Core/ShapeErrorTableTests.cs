@@ -135,7 +135,7 @@ public class ShapeErrorTableTests
         new("LSTM.Forward", "state", () => new LSTM(4, 6, 1, G).Forward(Z(3, 2, 4), new LstmState([Z(3, 6)], [Z(3, 6)])), ["lstm", "[3, 6]", "[3, 2, 4]"]),
         new("LockedDropout.Forward", "rank", () => new LockedDropout(0.5f, G).Forward(Z(2, 3)), ["LockedDropout", "[2, 3]"]),
         new("Regularization.TAR", "rank", () => Regularization.TemporalActivationRegularization(Z(2, 3), 1f), ["TAR", "[2, 3]"]),
-        .. HeadRows("softmax"), .. HeadRows("sigsoftmax"), .. HeadRows("mos"), .. HeadRows("moss"),
+        .. HeadRows(HeadKind.Softmax), .. HeadRows(HeadKind.Sigsoftmax), .. HeadRows(HeadKind.Mos), .. HeadRows(HeadKind.Moss),
         new("Module.LoadStateDict", "shape", () => new Linear(4, 3, G).LoadStateDict(new Dictionary<string, Tensor> { ["weight"] = Z(4, 3), ["bias"] = Z(3) }),
             ["weight", "[4, 3]", "[3, 4]"]),
         new("Optimizer.LoadState", "buffer shape", LoadMismatchedOptimizerState, ["Sgd", "[2, 3]", "[3, 2]"]),
@@ -147,17 +147,18 @@ public class ShapeErrorTableTests
         }, ["Sgd", "[3, 2]", "[2, 3]"]),
     ];
 
-    private static Row[] HeadRows(string kind)
+    private static Row[] HeadRows(HeadKind kind)
     {
+        string name = HeadKinds.Name(kind); // the op names in the messages: "mos_nll"
         OutputHead Head() => OutputHead.Create(kind, inputSize: 8, vocabSize: 10, new Generator(2), embeddingSize: 6, experts: 3);
         return
         [
-            new($"OutputHead({kind}).Nll", "hidden size", () => Head().Nll(Z(5, 7), [0, 1, 2, 3, 4]), [kind, "[5, 7]"]),
-            new($"OutputHead({kind}).Nll", "target count", () => Head().Nll(Z(5, 8), [0, 1, 2]), [kind, "3 targets", "[5, 8]"]),
-            new($"OutputHead({kind}).Nll", "target range", () => Head().Nll(Z(2, 8), [0, 10]), [kind, "10"]),
-            new($"OutputHead({kind}).LogProbs", "hidden rank", () => Head().LogProbs(Z(2, 3, 8)), [kind, "[2, 3, 8]"]),
-            new($"OutputHead({kind}).LogProbsComposed", "hidden size", () => Head().LogProbsComposed(Z(4, 9)), [kind, "[4, 9]"]),
-            new($"OutputHead({kind}).NllComposed", "target count", () => Head().NllComposed(Z(4, 8), [1]), ["nll_loss", "1 targets", "[4, 10]"]),
+            new($"OutputHead({name}).Nll", "hidden size", () => Head().Nll(Z(5, 7), [0, 1, 2, 3, 4]), [name, "[5, 7]"]),
+            new($"OutputHead({name}).Nll", "target count", () => Head().Nll(Z(5, 8), [0, 1, 2]), [name, "3 targets", "[5, 8]"]),
+            new($"OutputHead({name}).Nll", "target range", () => Head().Nll(Z(2, 8), [0, 10]), [name, "10"]),
+            new($"OutputHead({name}).LogProbs", "hidden rank", () => Head().LogProbs(Z(2, 3, 8)), [name, "[2, 3, 8]"]),
+            new($"OutputHead({name}).LogProbsComposed", "hidden size", () => Head().LogProbsComposed(Z(4, 9)), [name, "[4, 9]"]),
+            new($"OutputHead({name}).NllComposed", "target count", () => Head().NllComposed(Z(4, 8), [1]), ["nll_loss", "1 targets", "[4, 10]"]),
         ];
     }
 

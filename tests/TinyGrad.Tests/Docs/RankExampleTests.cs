@@ -15,7 +15,7 @@ public class RankExampleTests
     private static readonly double[,] TourP = { { 0.0023, 0.0712, 0.9265 }, { 1.0 / 3, 1.0 / 3, 1.0 / 3 }, { 0.9265, 0.0712, 0.0023 } };
     private static readonly double[,] TourLogP = { { -6.0763, -2.6425, -0.0763 }, { -1.0986, -1.0986, -1.0986 }, { -0.0763, -2.6425, -6.0763 } };
 
-    private static OutputHead Head(string kind)
+    private static OutputHead Head(HeadKind kind)
     {
         var head = OutputHead.Create(kind, inputSize: 1, vocabSize: 3, new Generator(0));
         head.LoadStateDict(new Dictionary<string, Tensor>
@@ -26,7 +26,7 @@ public class RankExampleTests
         return head;
     }
 
-    private static double[] LogP(string kind)
+    private static double[] LogP(HeadKind kind)
     {
         using var _ = Autograd.NoGrad();
         return [.. Head(kind).LogProbs(Tensor.FromArray(Contexts, 3, 1)).ToArray().Select(v => (double)v)];
@@ -53,7 +53,7 @@ public class RankExampleTests
     [Fact]
     public void The_sigsoftmax_head_gives_the_tours_table()
     {
-        var logp = LogP("sigsoftmax");
+        var logp = LogP(HeadKind.Sigsoftmax);
         for (int r = 0; r < 3; r++)
         {
             for (int c = 0; c < 3; c++)
@@ -71,7 +71,7 @@ public class RankExampleTests
     [Fact]
     public void Its_double_centred_log_p_has_rank_two_with_the_tours_singular_values()
     {
-        var rank = NumericalRank.Of(DoubleCentred(LogP("sigsoftmax")), 3, 3);
+        var rank = NumericalRank.Of(DoubleCentred(LogP(HeadKind.Sigsoftmax)), 3, 3);
         Assert.Equal(2, rank.Rank);
         Assert.Equal(6.0, rank.SingularValues[0], 4);
         double even = (2 + 2 * Math.Log(1 + Math.Exp(-2)) - 2 * Math.Log(2)) / 3; // 0.2892: the even part of z + log σ(z)
@@ -83,11 +83,11 @@ public class RankExampleTests
     public void A_softmax_head_with_d_1_stays_at_double_centred_rank_one()
     {
         // The control: the same parameters under softmax (and, below, random ones) never leave rank d = 1.
-        Assert.Equal(1, NumericalRank.Of(DoubleCentred(LogP("softmax")), 3, 3, tolerance: 1e-4).Rank);
+        Assert.Equal(1, NumericalRank.Of(DoubleCentred(LogP(HeadKind.Softmax)), 3, 3, tolerance: 1e-4).Rank);
         var rng = new Generator(7);
         for (int trial = 0; trial < 20; trial++)
         {
-            var head = OutputHead.Create("softmax", 1, 3, rng);
+            var head = OutputHead.Create(HeadKind.Softmax, 1, 3, rng);
             using var _ = Autograd.NoGrad();
             var logp = head.LogProbs(Tensor.Randn([3, 1], rng).Mul(3f)).ToArray().Select(v => (double)v).ToArray();
             // An explicit tolerance: float32 log-probabilities carry rounding relative to |log p| (up to ~1e−6 here), which

@@ -15,16 +15,16 @@ public abstract class HeadFusedVsComposedTests(Device device) : OnDevice(device)
     private const int N = 13, D = 7, V = 37, K = 4, E = 6;
     private const double ValueRtol = 1e-5, GradRtol = 1e-4, Atol = 1e-6;
 
-    public static TheoryData<string, int> Cases()
+    public static TheoryData<HeadKind, int> Cases()
     {
-        var data = new TheoryData<string, int>();
-        foreach (var kind in new[] { "softmax", "sigsoftmax" }) data.Add(kind, 0);
-        foreach (var kind in new[] { "mos", "moss" })
+        var data = new TheoryData<HeadKind, int>();
+        foreach (var kind in new[] { HeadKind.Softmax, HeadKind.Sigsoftmax }) data.Add(kind, 0);
+        foreach (var kind in new[] { HeadKind.Mos, HeadKind.Moss })
             foreach (int chunk in new[] { 1, 5, 13, 100 }) data.Add(kind, chunk);
         return data;
     }
 
-    internal static OutputHead MakeHead(string kind, int chunk, ulong seed = 7)
+    internal static OutputHead MakeHead(HeadKind kind, int chunk, ulong seed = 7)
     {
         var head = OutputHead.Create(kind, D, V, new Generator(seed), E, K);
         // Logits of a few units, so that the normalisers are far from uniform and the sigmoid is not linear.
@@ -45,39 +45,39 @@ public abstract class HeadFusedVsComposedTests(Device device) : OnDevice(device)
 
     [SkippableTheory]
     [MemberData(nameof(Cases))]
-    public void Fused_log_probs_match_composed_values_and_gradients(string kind, int chunk)
+    public void Fused_log_probs_match_composed_values_and_gradients(HeadKind kind, int chunk)
     {
         var upstream = Tensor.Randn([N, V], new Generator(5));
         var (fused, fusedGrads) = Run(kind, chunk, (h, x) => h.LogProbs(x), upstream);
         var (composed, composedGrads) = Run(kind, chunk, (h, x) => h.LogProbsComposed(x), upstream);
-        Fixtures.AssertClose(kind, "log_probs", [N, V], composed, fused, ValueRtol, Atol);
+        Fixtures.AssertClose(HeadKinds.Name(kind), "log_probs", [N, V], composed, fused, ValueRtol, Atol);
         AssertSameGrads(kind, "log_probs", composedGrads, fusedGrads);
     }
 
     [SkippableTheory]
     [MemberData(nameof(Cases))]
-    public void Fused_nll_matches_composed_value_and_gradients(string kind, int chunk)
+    public void Fused_nll_matches_composed_value_and_gradients(HeadKind kind, int chunk)
     {
         var (_, targets) = Batch();
         foreach (var reduction in new[] { Reduction.Sum, Reduction.Mean })
         {
             var (fused, fusedGrads) = Run(kind, chunk, (h, x) => h.Nll(x, targets, reduction), null);
             var (composed, composedGrads) = Run(kind, chunk, (h, x) => h.NllComposed(x, targets, reduction), null);
-            Fixtures.AssertClose(kind, $"nll {reduction}", [], composed, fused, ValueRtol, Atol);
+            Fixtures.AssertClose(HeadKinds.Name(kind), $"nll {reduction}", [], composed, fused, ValueRtol, Atol);
             AssertSameGrads(kind, $"nll {reduction}", composedGrads, fusedGrads);
         }
     }
 
     [SkippableTheory]
     [MemberData(nameof(Cases))]
-    public void Fused_nll_scales_its_gradients_by_the_upstream_gradient(string kind, int chunk)
+    public void Fused_nll_scales_its_gradients_by_the_upstream_gradient(HeadKind kind, int chunk)
     {
         // The training path computes dz for an upstream gradient of 1 during the forward pass and scales the
         // backward's GEMMs by the real one: −2.5·loss (through a Mul, so gy = −2.5) must match the composed head.
         var (_, targets) = Batch();
         var (fused, fusedGrads) = Run(kind, chunk, (h, x) => h.Nll(x, targets) * -2.5f, null);
         var (composed, composedGrads) = Run(kind, chunk, (h, x) => h.NllComposed(x, targets) * -2.5f, null);
-        Fixtures.AssertClose(kind, "scaled nll", [], composed, fused, ValueRtol, Atol);
+        Fixtures.AssertClose(HeadKinds.Name(kind), "scaled nll", [], composed, fused, ValueRtol, Atol);
         AssertSameGrads(kind, "scaled nll", composedGrads, fusedGrads);
     }
 
@@ -86,7 +86,7 @@ public abstract class HeadFusedVsComposedTests(Device device) : OnDevice(device)
     {
         // Under NoGrad the head takes its forward-only kernel; the loss must equal the training path's.
         var (_, targets) = Batch();
-        var head = MakeHead("sigsoftmax", 0);
+        var head = MakeHead(HeadKind.Sigsoftmax, 0);
         var (hidden, _) = Batch();
         var loss = head.Nll(hidden, targets);
         float training = loss.Item();
@@ -97,9 +97,9 @@ public abstract class HeadFusedVsComposedTests(Device device) : OnDevice(device)
     }
 
     [SkippableTheory]
-    [InlineData("softmax")]
-    [InlineData("mos")]
-    public void A_decoder_tied_to_an_embedding_gets_both_gradients(string kind)
+    [InlineData(HeadKind.Softmax)]
+    [InlineData(HeadKind.Mos)]
+    public void A_decoder_tied_to_an_embedding_gets_both_gradients(HeadKind kind)
     {
         // Tie the decoder to an embedding [V, in], look some words up, and check the shared gradient against
         // the composed head: the fused backward must add into the tensor, not replace what the lookup put there.
@@ -115,10 +115,10 @@ public abstract class HeadFusedVsComposedTests(Device device) : OnDevice(device)
             loss.Backward();
             results.Add(embedding.Weight.Grad!.ToArray());
         }
-        Fixtures.AssertClose(kind, "tied weight grad", [results[0].Length], results[1], results[0], GradRtol, Atol);
+        Fixtures.AssertClose(HeadKinds.Name(kind), "tied weight grad", [results[0].Length], results[1], results[0], GradRtol, Atol);
     }
 
-    private static (float[] Output, Dictionary<string, float[]> Grads) Run(string kind, int chunk, Func<OutputHead, Tensor, Tensor> f, Tensor? upstream)
+    private static (float[] Output, Dictionary<string, float[]> Grads) Run(HeadKind kind, int chunk, Func<OutputHead, Tensor, Tensor> f, Tensor? upstream)
     {
         int before = Autograd.TapeLength; // other tests' graphs may sit on this thread's tape
         var head = MakeHead(kind, chunk);
@@ -132,11 +132,11 @@ public abstract class HeadFusedVsComposedTests(Device device) : OnDevice(device)
         return (y.ToArray(), grads);
     }
 
-    private static void AssertSameGrads(string kind, string what, Dictionary<string, float[]> expected, Dictionary<string, float[]> actual)
+    private static void AssertSameGrads(HeadKind kind, string what, Dictionary<string, float[]> expected, Dictionary<string, float[]> actual)
     {
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (name, want) in expected)
-            Fixtures.AssertClose(kind, $"{what} grad {name}", [want.Length], want, actual[name], GradRtol, Atol);
+            Fixtures.AssertClose(HeadKinds.Name(kind), $"{what} grad {name}", [want.Length], want, actual[name], GradRtol, Atol);
     }
 }
 

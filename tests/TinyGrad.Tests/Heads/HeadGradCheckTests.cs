@@ -11,9 +11,9 @@ public abstract class HeadGradCheckTests(Device device) : OnDevice(device)
 {
     private const int N = 5, D = 3, V = 6, K = 2, E = 3;
 
-    public static TheoryData<string> Kinds => new("softmax", "sigsoftmax", "mos", "moss");
+    public static TheoryData<HeadKind> Kinds => new(HeadKind.Softmax, HeadKind.Sigsoftmax, HeadKind.Mos, HeadKind.Moss);
 
-    private static (OutputHead Head, Tensor[] Inputs, int[] Targets) Setup(string kind)
+    private static (OutputHead Head, Tensor[] Inputs, int[] Targets) Setup(HeadKind kind)
     {
         var head = OutputHead.Create(kind, D, V, new Generator(21), E, K);
         if (head is MixtureHead m) m.ChunkRows = 2;
@@ -30,7 +30,7 @@ public abstract class HeadGradCheckTests(Device device) : OnDevice(device)
 
     [SkippableTheory]
     [MemberData(nameof(Kinds))]
-    public void Fused_nll_passes_gradcheck(string kind)
+    public void Fused_nll_passes_gradcheck(HeadKind kind)
     {
         var (head, inputs, targets) = Setup(kind);
         // A 1e-2 step: the loss is one scalar of size ~10, whose float32 rounding over the default 1e-3 step
@@ -40,7 +40,7 @@ public abstract class HeadGradCheckTests(Device device) : OnDevice(device)
 
     [SkippableTheory]
     [MemberData(nameof(Kinds))]
-    public void Fused_log_probs_pass_gradcheck(string kind)
+    public void Fused_log_probs_pass_gradcheck(HeadKind kind)
     {
         var (head, inputs, _) = Setup(kind);
         GradCheck.Assert(x => head.LogProbs(x[0]), inputs);

@@ -65,7 +65,7 @@ public abstract class HeadParityTests(Device device) : OnDevice(device)
 
     internal static OutputHead Build(HeadCase c)
     {
-        var head = OutputHead.Create(c.Head, c.D, c.Vocab, new Generator(0), c.Emsize, c.Experts);
+        var head = OutputHead.Create(HeadKinds.Parse(c.Head), c.D, c.Vocab, new Generator(0), c.Emsize, c.Experts);
         head.LoadStateDict(c.Params.ToDictionary(p => p.Key, p => p.Value.ToTensor()));
         // Chunks of 4 rows out of 6: one full chunk and one partial one.
         if (head is MixtureHead mixture) mixture.ChunkRows = 4;
@@ -109,7 +109,7 @@ public abstract class HeadParityTests(Device device) : OnDevice(device)
     {
         foreach (var c in File.Value.Cases)
         {
-            var head = OutputHead.Create(c.Head, c.D, c.Vocab, new Generator(0), c.Emsize, c.Experts);
+            var head = OutputHead.Create(HeadKinds.Parse(c.Head), c.D, c.Vocab, new Generator(0), c.Emsize, c.Experts);
             var ours = head.StateDict().ToDictionary(p => p.Key, p => p.Value.Shape);
             Assert.Equal(c.Params.Keys.Order(), ours.Keys.Order());
             foreach (var (key, value) in c.Params) Assert.Equal(value.Shape, ours[key]);

@@ -11,10 +11,10 @@ public abstract class HeadStabilityTests(Device device) : OnDevice(device)
 {
     private const int D = 3, V = 5, K = 3, E = 2;
 
-    public static TheoryData<string> Kinds => new("softmax", "sigsoftmax", "mos", "moss");
+    public static TheoryData<HeadKind> Kinds => new(HeadKind.Softmax, HeadKind.Sigsoftmax, HeadKind.Mos, HeadKind.Moss);
 
     /// <summary>A head whose decoder turns every row into the same logits z = bias (weight 0).</summary>
-    private static OutputHead ConstantLogits(string kind, float[] bias, float[]? priorColumn = null)
+    private static OutputHead ConstantLogits(HeadKind kind, float[] bias, float[]? priorColumn = null)
     {
         var head = OutputHead.Create(kind, D, V, new Generator(1), E, K);
         var state = head.StateDict();
@@ -35,7 +35,7 @@ public abstract class HeadStabilityTests(Device device) : OnDevice(device)
 
     [SkippableTheory]
     [MemberData(nameof(Kinds))]
-    public void Rows_of_equal_logits_at_minus_1e4_give_the_uniform_distribution(string kind)
+    public void Rows_of_equal_logits_at_minus_1e4_give_the_uniform_distribution(HeadKind kind)
     {
         var head = ConstantLogits(kind, [-1e4f, -1e4f, -1e4f, -1e4f, -1e4f]);
         var hidden = Hidden(2);
@@ -53,7 +53,7 @@ public abstract class HeadStabilityTests(Device device) : OnDevice(device)
 
     [SkippableTheory]
     [MemberData(nameof(Kinds))]
-    public void Logits_of_plus_and_minus_1e4_give_finite_values_and_gradients(string kind)
+    public void Logits_of_plus_and_minus_1e4_give_finite_values_and_gradients(HeadKind kind)
     {
         float[] bias = [1e4f, -1e4f, 1e4f, 0f, -1e4f];
         var head = ConstantLogits(kind, bias);
@@ -80,9 +80,9 @@ public abstract class HeadStabilityTests(Device device) : OnDevice(device)
     }
 
     [SkippableTheory]
-    [InlineData("mos")]
-    [InlineData("moss")]
-    public void A_prior_with_all_its_mass_on_one_expert_gives_that_experts_distribution(string kind)
+    [InlineData(HeadKind.Mos)]
+    [InlineData(HeadKind.Moss)]
+    public void A_prior_with_all_its_mass_on_one_expert_gives_that_experts_distribution(HeadKind kind)
     {
         // Prior logits (1e4, −1e4, 0): log π = (0, −2e4, −1e4). The latent layer is random, so the experts differ.
         var head = ConstantLogits(kind, [0.5f, -1f, 2f, 0f, 1f], [1e4f, -1e4f, 0f]);

@@ -1,6 +1,7 @@
 namespace TinyGrad.Tests.Models;
 
 using TinyGrad;
+using TinyGrad.NN.Heads;
 using TinyGrad.Data;
 using TinyGrad.Models;
 using TinyGrad.Training;
@@ -10,9 +11,9 @@ public class DynamicEvaluationTests
 {
     private static readonly SyntheticCorpus Corpus = SyntheticCorpus.Generate(11, vocabSize: 60, trainTokens: 6_000, validTokens: 600, testTokens: 900);
 
-    private static WordLM TrainedModel(string head = "sigsoftmax")
+    private static WordLM TrainedModel(HeadKind head = HeadKind.Sigsoftmax)
     {
-        var config = new WordLMConfig(Corpus.VocabSize, 8, 16, 2, head, head is "mos" or "moss" ? 2 : 1);
+        var config = new WordLMConfig(Corpus.VocabSize, 8, 16, 2, head, head is HeadKind.Mos or HeadKind.Moss ? 2 : 1);
         return new LanguageModelTrainer(config, TokenSplits.From(Corpus), new TrainingOptions { Epochs = 1, MaxSteps = 60, BatchSize = 8, Bptt = 10 }).Fit().Model;
     }
 
@@ -27,9 +28,9 @@ public class DynamicEvaluationTests
     }
 
     [Theory]
-    [InlineData("sigsoftmax")]
-    [InlineData("moss")]
-    public void Adapting_to_the_test_stream_lowers_the_perplexity_and_leaves_the_weights_as_they_were(string head)
+    [InlineData(HeadKind.Sigsoftmax)]
+    [InlineData(HeadKind.Moss)]
+    public void Adapting_to_the_test_stream_lowers_the_perplexity_and_leaves_the_weights_as_they_were(HeadKind head)
     {
         var model = TrainedModel(head);
         var before = model.StateDict().ToDictionary(p => p.Key, p => p.Value.ToArray());

@@ -3,6 +3,7 @@ namespace TinyGrad.Tests.Models;
 using TinyGrad;
 using TinyGrad.Data;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 
 // The reference's evaluation protocol: parallel streams, bptt windows with the state carried, mean NLL over every
 // predicted token; run without a tape and without dropout, leaving the model's mode as it was.
@@ -22,11 +23,11 @@ public class EvaluationTests
     }
 
     [Theory]
-    [InlineData("softmax")]
-    [InlineData("sigsoftmax")]
-    [InlineData("mos")]
-    [InlineData("moss")]
-    public void Windows_with_carried_state_score_the_same_as_one_pass_over_the_streams(string head)
+    [InlineData(HeadKind.Softmax)]
+    [InlineData(HeadKind.Sigsoftmax)]
+    [InlineData(HeadKind.Mos)]
+    [InlineData(HeadKind.Moss)]
+    public void Windows_with_carried_state_score_the_same_as_one_pass_over_the_streams(HeadKind head)
     {
         var model = WordLMCheckpointTests.Randomized(WordLMTests.Tiny(head), 4);
         var tokens = WordLMTests.RandomTokens(103, 30, 5); // 103 = 4·25 + 3: the last 3 tokens are cut
@@ -50,7 +51,7 @@ public class EvaluationTests
     [Fact]
     public void Evaluation_records_nothing_ignores_dropout_and_restores_the_mode()
     {
-        var model = WordLMCheckpointTests.Randomized(WordLMTests.Tiny("moss"), 6);
+        var model = WordLMCheckpointTests.Randomized(WordLMTests.Tiny(HeadKind.Moss), 6);
         var tokens = WordLMTests.RandomTokens(80, 30, 7);
         var clean = Evaluation.Evaluate(model, tokens, 4, 5);
         model.Dropout = 0.5f;
@@ -72,7 +73,7 @@ public class EvaluationTests
     [Fact]
     public void Too_short_a_stream_is_a_clear_error()
     {
-        var model = new WordLM(WordLMTests.Tiny("softmax"), new Generator(0));
+        var model = new WordLM(WordLMTests.Tiny(HeadKind.Softmax), new Generator(0));
         var e = Assert.Throws<CorpusException>(() => Evaluation.Evaluate(model, [1, 2, 3], batchSize: 2));
         Assert.Contains("3 tokens are too few for batch size 2", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => Evaluation.Evaluate(model, new int[10], 2, bptt: 0));

@@ -7,6 +7,7 @@ using TinyGrad;
 using TinyGrad.Data;
 using TinyGrad.IO;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 
 // Checkpoints in the reference layout: names and order, metadata byte for byte as the reference writes it, the
 // tied decoder omitted and restored as the encoder's tensor, exact round trips, and strict loading whose errors
@@ -31,12 +32,12 @@ public sealed class WordLMCheckpointTests : IDisposable
     }
 
     [Theory]
-    [InlineData("softmax", true)]
-    [InlineData("sigsoftmax", false)]
-    [InlineData("mos", true)]
-    [InlineData("moss", false)]
-    [InlineData("moss", true)]
-    public void Save_then_load_gives_identical_weights_and_the_same_eval_loss(string head, bool tied)
+    [InlineData(HeadKind.Softmax, true)]
+    [InlineData(HeadKind.Sigsoftmax, false)]
+    [InlineData(HeadKind.Mos, true)]
+    [InlineData(HeadKind.Moss, false)]
+    [InlineData(HeadKind.Moss, true)]
+    public void Save_then_load_gives_identical_weights_and_the_same_eval_loss(HeadKind head, bool tied)
     {
         var model = Randomized(WordLMTests.Tiny(head, tied), 3);
         var vocab = Words(30);
@@ -58,9 +59,9 @@ public sealed class WordLMCheckpointTests : IDisposable
     }
 
     [Theory]
-    [InlineData("softmax", true)]
-    [InlineData("mos", false)]
-    public void The_file_holds_the_reference_names_in_order_and_its_metadata(string head, bool tied)
+    [InlineData(HeadKind.Softmax, true)]
+    [InlineData(HeadKind.Mos, false)]
+    public void The_file_holds_the_reference_names_in_order_and_its_metadata(HeadKind head, bool tied)
     {
         var model = new WordLM(WordLMTests.Tiny(head, tied), new Generator(0));
         string path = PathOf("m.safetensors");
@@ -92,7 +93,7 @@ public sealed class WordLMCheckpointTests : IDisposable
     [Fact]
     public void Save_rejects_a_vocabulary_of_the_wrong_size_and_writes_atomically()
     {
-        var model = new WordLM(WordLMTests.Tiny("softmax"), new Generator(0));
+        var model = new WordLM(WordLMTests.Tiny(HeadKind.Softmax), new Generator(0));
         string path = PathOf("m.safetensors");
         var e = Assert.Throws<ArgumentException>(() => WordLMCheckpoint.Save(path, model, Words(29)));
         Assert.Contains("the vocabulary has 29 words but the model's vocab_size is 30", e.Message);
@@ -103,7 +104,7 @@ public sealed class WordLMCheckpointTests : IDisposable
     }
 
     /// <summary>Writes a checkpoint of a tiny model after letting the test edit its tensors and metadata.</summary>
-    private string Crafted(string head, bool tied, Action<List<KeyValuePair<string, Tensor>>, Dictionary<string, string>> edit)
+    private string Crafted(HeadKind head, bool tied, Action<List<KeyValuePair<string, Tensor>>, Dictionary<string, string>> edit)
     {
         var model = new WordLM(WordLMTests.Tiny(head, tied), new Generator(0));
         string good = PathOf("good.safetensors");
@@ -128,7 +129,7 @@ public sealed class WordLMCheckpointTests : IDisposable
     [InlineData("vocab", "[\"a\", 3]", "metadata 'vocab': entry 1 is 3, not a string")]
     public void Bad_metadata_is_reported_with_the_file_and_the_problem(string key, string? value, string problem)
     {
-        string path = Crafted("softmax", true, (_, meta) =>
+        string path = Crafted(HeadKind.Softmax, true, (_, meta) =>
         {
             if (value is null) meta.Remove(key);
             else meta[key] = value;
@@ -145,7 +146,7 @@ public sealed class WordLMCheckpointTests : IDisposable
     {
         var words = WordLMCheckpointTests.Words(30).Words.ToArray();
         words[second] = words[first];
-        string path = Crafted("softmax", true, (_, meta) => meta["vocab"] = JsonSerializer.Serialize(words));
+        string path = Crafted(HeadKind.Softmax, true, (_, meta) => meta["vocab"] = JsonSerializer.Serialize(words));
         Assert.EndsWith($": metadata 'vocab': the word 'w{first}' appears twice (ids {first} and {second})",
             Assert.Throws<CheckpointException>(() => WordLMCheckpoint.Load(path)).Message);
     }
@@ -153,7 +154,7 @@ public sealed class WordLMCheckpointTests : IDisposable
     [Fact]
     public void Every_tensor_problem_is_reported_at_once()
     {
-        string path = Crafted("mos", false, (tensors, _) =>
+        string path = Crafted(HeadKind.Mos, false, (tensors, _) =>
         {
             tensors.RemoveAll(t => t.Key is "latent.bias" or "rnns.1.bias_hh_l0");
             tensors.Add(new("decoder.scale", Tensor.Zeros(3)));
@@ -161,22 +162,22 @@ public sealed class WordLMCheckpointTests : IDisposable
             tensors[at] = new("prior.weight", Tensor.Zeros(4, 12));
         });
         var e = Assert.Throws<CheckpointException>(() => WordLMCheckpoint.Load(path));
-        Assert.Equal($"{path}: tensors do not fit the config {WordLMTests.Tiny("mos", false).ToJson()}: missing: rnns.1.bias_hh_l0, latent.bias | unexpected: decoder.scale | wrong shape: prior.weight: checkpoint [4, 12] vs model [3, 12]", e.Message);
+        Assert.Equal($"{path}: tensors do not fit the config {WordLMTests.Tiny(HeadKind.Mos, false).ToJson()}: missing: rnns.1.bias_hh_l0, latent.bias | unexpected: decoder.scale | wrong shape: prior.weight: checkpoint [4, 12] vs model [3, 12]", e.Message);
         Assert.IsType<TinyGrad.NN.StateDictException>(e.InnerException);
     }
 
     [Fact]
     public void A_tied_checkpoint_reports_a_missing_encoder_once_and_rejects_a_stored_decoder_weight()
     {
-        string path = Crafted("softmax", true, (tensors, _) => tensors.RemoveAll(t => t.Key == "encoder.weight"));
+        string path = Crafted(HeadKind.Softmax, true, (tensors, _) => tensors.RemoveAll(t => t.Key == "encoder.weight"));
         Assert.EndsWith(": missing: encoder.weight", Assert.Throws<CheckpointException>(() => WordLMCheckpoint.Load(path)).Message);
 
-        path = Crafted("softmax", true, (tensors, _) => tensors.Add(new("decoder.weight", Tensor.Zeros(30, 8))));
+        path = Crafted(HeadKind.Softmax, true, (tensors, _) => tensors.Add(new("decoder.weight", Tensor.Zeros(30, 8))));
         Assert.EndsWith(": decoder.weight is present but the config says tied (a tied checkpoint omits it)",
             Assert.Throws<CheckpointException>(() => WordLMCheckpoint.Load(path)).Message);
 
         // An untied checkpoint needs its decoder weight.
-        path = Crafted("sigsoftmax", false, (tensors, _) => tensors.RemoveAll(t => t.Key == "decoder.weight"));
+        path = Crafted(HeadKind.Sigsoftmax, false, (tensors, _) => tensors.RemoveAll(t => t.Key == "decoder.weight"));
         Assert.EndsWith(": missing: decoder.weight", Assert.Throws<CheckpointException>(() => WordLMCheckpoint.Load(path)).Message);
     }
 

@@ -7,6 +7,7 @@ using System.Text.Json;
 using TinyGrad;
 using TinyGrad.Data;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 using Xunit.Abstractions;
 
 // PyTorch interop both ways, for all four heads, tied and untied: a checkpoint TinyGrad saves loads in PyTorch
@@ -76,20 +77,20 @@ public sealed class WordLMInteropTests(ITestOutputHelper output) : IDisposable
         string text = WriteText();
         var vocab = TextCorpus.BuildVocabulary(text);
         var tokens = TextCorpus.Tokenize(text, vocab);
-        var cases = (from head in WordLMConfig.Heads from tied in new[] { true, false } select (head, tied)).ToList();
+        var cases = (from head in HeadKinds.All from tied in new[] { true, false } select (head, tied)).ToList();
 
         var jobs = new List<Dictionary<string, object>>();
         var ours = new List<double>();
         foreach (var (head, tied) in cases)
         {
-            var config = new WordLMConfig(vocab.Count, 8, 12, 2, head, head is "mos" or "moss" ? 3 : 1, tied: tied);
+            var config = new WordLMConfig(vocab.Count, 8, 12, 2, head, HeadKinds.IsMixture(head) ? 3 : 1, tied: tied);
             var model = WordLMCheckpointTests.Randomized(config, (ulong)jobs.Count + 1);
-            string mine = Path.Combine(_dir, $"tinygrad-{head}-{tied}.safetensors");
+            string mine = Path.Combine(_dir, $"tinygrad-{HeadKinds.Name(head)}-{tied}.safetensors");
             WordLMCheckpoint.Save(mine, model, vocab);
             ours.Add(Evaluation.Evaluate(model, tokens, BatchSize, Bptt).Perplexity);
             jobs.Add(new()
             {
-                ["head"] = head,
+                ["head"] = HeadKinds.Name(head), // the name, as the reference takes it
                 ["tied"] = tied,
                 ["experts"] = 3,
                 ["emsize"] = 8,
@@ -100,7 +101,7 @@ public sealed class WordLMInteropTests(ITestOutputHelper output) : IDisposable
                 ["batch_size"] = BatchSize,
                 ["bptt"] = Bptt,
                 ["tinygrad_checkpoint"] = mine,
-                ["torch_checkpoint"] = Path.Combine(_dir, $"torch-{head}-{tied}.safetensors"),
+                ["torch_checkpoint"] = Path.Combine(_dir, $"torch-{HeadKinds.Name(head)}-{tied}.safetensors"),
             });
         }
         string jobsPath = Path.Combine(_dir, "jobs.json");
@@ -111,7 +112,7 @@ public sealed class WordLMInteropTests(ITestOutputHelper output) : IDisposable
         for (int i = 0; i < cases.Count; i++)
         {
             var r = results[i];
-            string name = $"{cases[i].head} ({(cases[i].tied ? "tied" : "untied")})";
+            string name = $"{HeadKinds.Name(cases[i].head)} ({(cases[i].tied ? "tied" : "untied")})";
             double inTorch = r.GetProperty("tinygrad_ppl").GetDouble();
             double torchPpl = r.GetProperty("torch_ppl").GetDouble();
             var (loaded, words) = WordLMCheckpoint.Load(jobs[i]["torch_checkpoint"].ToString()!);

@@ -3,6 +3,7 @@ namespace TinyGrad.Tests.Models;
 using TinyGrad;
 using TinyGrad.Models;
 using TinyGrad.NN;
+using TinyGrad.NN.Heads;
 
 // The model: the reference's state-dict names and shapes for every head, tying, the regularisers (on in
 // training, off in eval), the training loss with AR/TAR, carried state, and the unigram bias initialisation.
@@ -14,8 +15,8 @@ public class WordLMTests
         "rnns.1.weight_ih_l0", "rnns.1.weight_hh_l0", "rnns.1.bias_ih_l0", "rnns.1.bias_hh_l0",
     ];
 
-    internal static WordLMConfig Tiny(string head, bool tied = true) =>
-        new(30, 8, 12, 2, head, head is "mos" or "moss" ? 3 : 1, tied: tied);
+    internal static WordLMConfig Tiny(HeadKind head, bool tied = true) =>
+        new(30, 8, 12, 2, head, HeadKinds.IsMixture(head) ? 3 : 1, tied: tied);
 
     internal static int[] RandomTokens(int count, int vocab, ulong seed)
     {
@@ -24,19 +25,19 @@ public class WordLMTests
     }
 
     [Theory]
-    [InlineData("softmax", true)]
-    [InlineData("softmax", false)]
-    [InlineData("sigsoftmax", true)]
-    [InlineData("sigsoftmax", false)]
-    [InlineData("mos", true)]
-    [InlineData("mos", false)]
-    [InlineData("moss", true)]
-    [InlineData("moss", false)]
-    public void State_dict_names_are_the_references_in_its_order(string head, bool tied)
+    [InlineData(HeadKind.Softmax, true)]
+    [InlineData(HeadKind.Softmax, false)]
+    [InlineData(HeadKind.Sigsoftmax, true)]
+    [InlineData(HeadKind.Sigsoftmax, false)]
+    [InlineData(HeadKind.Mos, true)]
+    [InlineData(HeadKind.Mos, false)]
+    [InlineData(HeadKind.Moss, true)]
+    [InlineData(HeadKind.Moss, false)]
+    public void State_dict_names_are_the_references_in_its_order(HeadKind head, bool tied)
     {
         // list(WordLM(30, 8, 12, 2, head=..., experts=3, tied=...).state_dict()) in wordlm_reference.py: a tied
         // decoder.weight is still listed there (PyTorch lists a shared tensor under each name).
-        string[] headNames = head is "mos" or "moss"
+        string[] headNames = HeadKinds.IsMixture(head)
             ? ["prior.weight", "latent.weight", "latent.bias", "decoder.weight", "decoder.bias"]
             : ["decoder.weight", "decoder.bias"];
         string[] expected = ["encoder.weight", .. Lstm2, .. headNames];
@@ -47,15 +48,15 @@ public class WordLMTests
     }
 
     [Theory]
-    [InlineData("softmax")]
-    [InlineData("mos")]
-    public void Shapes_are_the_references(string head)
+    [InlineData(HeadKind.Softmax)]
+    [InlineData(HeadKind.Mos)]
+    public void Shapes_are_the_references(HeadKind head)
     {
         // [tuple(v.shape) for v in WordLM(30, 8, 12, 2, head=..., experts=3).state_dict().values()]
         var shapes = new WordLM(Tiny(head), new Generator(0)).StateDict().Values.Select(t => t.Shape).ToList();
-        int[][] lstm = [[48, 8], [48, 12], [48], [48], head == "mos" ? [48, 12] : [32, 12], head == "mos" ? [48, 12] : [32, 8],
-            head == "mos" ? [48] : [32], head == "mos" ? [48] : [32]];
-        int[][] expected = head == "mos"
+        int[][] lstm = [[48, 8], [48, 12], [48], [48], head == HeadKind.Mos ? [48, 12] : [32, 12], head == HeadKind.Mos ? [48, 12] : [32, 8],
+            head == HeadKind.Mos ? [48] : [32], head == HeadKind.Mos ? [48] : [32]];
+        int[][] expected = head == HeadKind.Mos
             ? [[30, 8], .. lstm, [3, 12], [24, 12], [24], [30, 8], [30]]
             : [[30, 8], .. lstm, [30, 8], [30]];
         Assert.Equal(expected, shapes);
@@ -64,7 +65,7 @@ public class WordLMTests
     [Fact]
     public void A_tied_decoder_is_the_encoder_tensor_and_both_uses_reach_its_gradient()
     {
-        var model = new WordLM(Tiny("moss"), new Generator(0));
+        var model = new WordLM(Tiny(HeadKind.Moss), new Generator(0));
         Assert.Same(model.Encoder.Weight, model.Head.Decoder.Weight);
         var (loss, _, _) = model.TrainingLoss(RandomTokens(12, 30, 1), RandomTokens(12, 30, 2), 4, 3, null);
         loss.Backward();
@@ -76,15 +77,15 @@ public class WordLMTests
     [Fact]
     public void Initialisation_is_awd_lstms_and_follows_the_seed()
     {
-        var model = new WordLM(Tiny("softmax", tied: false), new Generator(5));
+        var model = new WordLM(Tiny(HeadKind.Softmax, tied: false), new Generator(5));
         Assert.All(model.Encoder.Weight.ToArray(), w => Assert.InRange(w, -0.1f, 0.1f));
         Assert.All(model.Head.Decoder.Weight.ToArray(), w => Assert.InRange(w, -0.1f, 0.1f));
         Assert.All(model.Head.Decoder.Bias!.ToArray(), b => Assert.Equal(0f, b));
-        var again = new WordLM(Tiny("softmax", tied: false), new Generator(5)).StateDict();
+        var again = new WordLM(Tiny(HeadKind.Softmax, tied: false), new Generator(5)).StateDict();
         Assert.All(model.StateDict(), p => Assert.Equal(p.Value.ToArray(), again[p.Key].ToArray()));
     }
 
-    private static WordLM WithAllDropouts(string head, ulong seed)
+    private static WordLM WithAllDropouts(HeadKind head, ulong seed)
     {
         var model = new WordLM(Tiny(head), new Generator(seed))
         {
@@ -98,9 +99,9 @@ public class WordLMTests
     }
 
     [Theory]
-    [InlineData("sigsoftmax")]
-    [InlineData("mos")]
-    public void Dropouts_act_in_training_and_are_off_in_eval(string head)
+    [InlineData(HeadKind.Sigsoftmax)]
+    [InlineData(HeadKind.Mos)]
+    public void Dropouts_act_in_training_and_are_off_in_eval(HeadKind head)
     {
         var tokens = RandomTokens(15, 30, 3);
         var plain = new WordLM(Tiny(head), new Generator(9));
@@ -127,7 +128,7 @@ public class WordLMTests
     [InlineData(-0.1f)]
     public void Dropout_probabilities_outside_0_1_are_rejected(float p)
     {
-        var model = new WordLM(Tiny("softmax"), new Generator(0));
+        var model = new WordLM(Tiny(HeadKind.Softmax), new Generator(0));
         Assert.Contains("WordLM.DropoutH: probability", Assert.Throws<ArgumentOutOfRangeException>(() => model.DropoutH = p).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => model.WeightDrop = p);
         Assert.Throws<ArgumentOutOfRangeException>(() => model.DropoutE = p);
@@ -138,8 +139,8 @@ public class WordLMTests
     {
         var inputs = RandomTokens(12, 30, 4);
         var targets = RandomTokens(12, 30, 5);
-        var a = WithAllDropouts("moss", 11);
-        var b = WithAllDropouts("moss", 11); // same weights and the same mask stream
+        var a = WithAllDropouts(HeadKind.Moss, 11);
+        var b = WithAllDropouts(HeadKind.Moss, 11); // same weights and the same mask stream
         var (loss, nll, state) = a.TrainingLoss(inputs, targets, 4, 3, null, alpha: 2f, beta: 1f);
         var (hidden, _, raw, dropped) = b.Forward(inputs, 4, 3);
         var expected = b.Nll(hidden, targets)
@@ -154,7 +155,7 @@ public class WordLMTests
     [Fact]
     public void Carrying_the_state_across_two_windows_equals_one_long_window()
     {
-        var model = new WordLM(Tiny("mos", tied: false), new Generator(2));
+        var model = new WordLM(Tiny(HeadKind.Mos, tied: false), new Generator(2));
         model.Eval();
         using var _ = Autograd.NoGrad();
         var tokens = RandomTokens(6 * 2, 30, 6);
@@ -169,7 +170,7 @@ public class WordLMTests
     [Fact]
     public void Forward_rejects_tokens_that_do_not_fit()
     {
-        var model = new WordLM(Tiny("softmax"), new Generator(0));
+        var model = new WordLM(Tiny(HeadKind.Softmax), new Generator(0));
         Assert.Equal("WordLM.Forward: 5 tokens do not fill [steps=2, batch=3]",
             Assert.Throws<ArgumentException>(() => model.Forward(new int[5], 2, 3)).Message);
         Assert.StartsWith("WordLM.Forward: token 30 at position 1 is out of range [0, 30)",
@@ -179,11 +180,11 @@ public class WordLMTests
     }
 
     [Theory]
-    [InlineData("softmax")]
-    [InlineData("sigsoftmax")]
-    [InlineData("mos")]
-    [InlineData("moss")]
-    public void The_unigram_bias_makes_every_head_predict_the_unigram_distribution(string head)
+    [InlineData(HeadKind.Softmax)]
+    [InlineData(HeadKind.Sigsoftmax)]
+    [InlineData(HeadKind.Mos)]
+    [InlineData(HeadKind.Moss)]
+    public void The_unigram_bias_makes_every_head_predict_the_unigram_distribution(HeadKind head)
     {
         var model = new WordLM(Tiny(head, tied: false), new Generator(0));
         var train = RandomTokens(500, 20, 8).Select(t => t % 7 == 0 ? 0 : t).ToArray(); // words 20..29 unseen, 0 frequent

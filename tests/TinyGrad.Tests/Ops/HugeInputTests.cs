@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 using TinyGrad;
 using TinyGrad.Backends;
 using TinyGrad.Backends.Cpu;
+using TinyGrad.NN.Heads;
 using TinyGrad.Tests.Backends;
 
 // Huge but finite inputs get the mathematically right answer, on every SIMD path: tanh(±huge) = ±1, σ(huge) = 1,
@@ -201,11 +202,11 @@ public abstract class HeadHugeInputTests(Device device) : OnDevice(device)
     private static readonly float[] Bias =
         [.. Enumerable.Range(0, 37).Select(j => (j % 9) switch { 0 => 1e30f, 1 => -1e30f, 2 => 0f, 3 => j == 3 ? 3e38f : -5f, 4 => 5f, 5 => -1e4f, 6 => 1e10f, 7 => -3e38f, _ => 0.5f })];
 
-    public static TheoryData<string> Kinds => new("softmax", "sigsoftmax", "mos", "moss");
+    public static TheoryData<HeadKind> Kinds => new(HeadKind.Softmax, HeadKind.Sigsoftmax, HeadKind.Mos, HeadKind.Moss);
 
     [SkippableTheory]
     [MemberData(nameof(Kinds))]
-    public void Every_head_is_right_on_huge_logits(string kind)
+    public void Every_head_is_right_on_huge_logits(HeadKind kind)
     {
         int v = Bias.Length;
         var head = TinyGrad.NN.Heads.OutputHead.Create(kind, D, v, new Generator(1), E, K);
@@ -225,12 +226,12 @@ public abstract class HeadHugeInputTests(Device device) : OnDevice(device)
         var hidden = Tensor.Randn([n, D], new Generator(3)).RequireGrad();
         var got = head.LogProbs(hidden).ToArray();
         for (int r = 0; r < n; r++)
-            for (int j = 0; j < v; j++) HugeInputTests.Near(logp[j], got[r * v + j], $"{kind} log p[{r},{j}] (z = {Bias[j]})", absolute: 2.4e-7);
+            for (int j = 0; j < v; j++) HugeInputTests.Near(logp[j], got[r * v + j], $"{HeadKinds.Name(kind)} log p[{r},{j}] (z = {Bias[j]})", absolute: 2.4e-7);
 
         double meanNll = targets.Average(t => -logp[t]);
-        using (Autograd.NoGrad()) HugeInputTests.Near(meanNll, head.Nll(hidden.Detach(), targets, Reduction.Mean).Item(), $"{kind} NLL (no grad)");
+        using (Autograd.NoGrad()) HugeInputTests.Near(meanNll, head.Nll(hidden.Detach(), targets, Reduction.Mean).Item(), $"{HeadKinds.Name(kind)} NLL (no grad)");
         var loss = head.Nll(hidden, targets, Reduction.Mean); // the fused training kernel
-        HugeInputTests.Near(meanNll, loss.Item(), $"{kind} NLL (training)");
+        HugeInputTests.Near(meanNll, loss.Item(), $"{HeadKinds.Name(kind)} NLL (training)");
         loss.Backward();
         // ∂L/∂b_j = mean over rows of (p_j − [j = t])·w'_j, with w' = 1, or 2 − σ(z_j) for the sigsoftmax.
         var db = head.Decoder.Bias!.Grad!.ToArray();
@@ -238,7 +239,7 @@ public abstract class HeadHugeInputTests(Device device) : OnDevice(device)
         {
             double slope = sig ? 2 - HugeInputTests.Reference("sigmoid", Bias[j]) : 1;
             double want = targets.Average(t => Math.Exp(logp[j]) - (j == t ? 1 : 0)) * slope;
-            HugeInputTests.Near(want, db[j], $"{kind} ∂L/∂b[{j}] (z = {Bias[j]})", absolute: 2.4e-7);
+            HugeInputTests.Near(want, db[j], $"{HeadKinds.Name(kind)} ∂L/∂b[{j}] (z = {Bias[j]})", absolute: 2.4e-7);
         }
         foreach (var (name, p) in head.NamedParameters()) p.Grad?.CheckFinite(name);
         hidden.Grad!.CheckFinite("hidden");

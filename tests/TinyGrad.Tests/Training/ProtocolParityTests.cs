@@ -39,7 +39,7 @@ public class ProtocolParityTests
         Assert.True(cases.Count >= 20);
         Assert.Contains(cases, c => c.SwitchEpoch is null);
         Assert.Contains(cases, c => c.SwitchEpoch is not null);
-        var config = new WordLMConfig(Corpus.VocabSize, 4, 4, 1, "softmax");
+        var config = new WordLMConfig(Corpus.VocabSize, 4, 4, 1, HeadKind.Softmax);
         foreach (var c in cases)
         {
             var recorder = new SwitchRecorder();
@@ -81,9 +81,9 @@ public class ProtocolParityTests
     }
 
     [Theory]
-    [InlineData("mos")]
-    [InlineData("moss")]
-    public void Dropoutl_is_a_mask_locked_over_time_and_off_in_eval(string kind)
+    [InlineData(HeadKind.Mos)]
+    [InlineData(HeadKind.Moss)]
+    public void Dropoutl_is_a_mask_locked_over_time_and_off_in_eval(HeadKind kind)
     {
         const int T = 6, B = 3, D = 5;
         var head = (MixtureHead)OutputHead.Create(kind, D, 11, new Generator(4), embeddingSize: 7, experts: 3);
@@ -118,7 +118,7 @@ public class ProtocolParityTests
     [Fact]
     public void Dropoutl_defaults_to_dropouth_for_the_mixtures()
     {
-        var config = new WordLMConfig(Corpus.VocabSize, 4, 4, 2, "moss", experts: 2);
+        var config = new WordLMConfig(Corpus.VocabSize, 4, 4, 2, HeadKind.Moss, experts: 2);
         var trainer = new LanguageModelTrainer(config, TokenSplits.From(Corpus), new TrainingOptions { DropoutH = 0.3f, Epochs = 1 });
         Assert.Equal(0.3f, trainer.Model.DropoutL);
         var explicitL = new LanguageModelTrainer(config, TokenSplits.From(Corpus), new TrainingOptions { DropoutH = 0.3f, DropoutL = 0.1f, Epochs = 1 });
@@ -131,7 +131,7 @@ public class ProtocolParityTests
         string dir = Directory.CreateTempSubdirectory("tinygrad-init-").FullName;
         try
         {
-            var config = new WordLMConfig(Corpus.VocabSize, 6, 8, 2, "sigsoftmax");
+            var config = new WordLMConfig(Corpus.VocabSize, 6, 8, 2, HeadKind.Sigsoftmax);
             string saved = Path.Combine(dir, "first.safetensors");
             new LanguageModelTrainer(config, TokenSplits.From(Corpus), new TrainingOptions { Epochs = 1, MaxSteps = 5, BatchSize = 4, Bptt = 10, Save = saved }).Fit();
             var (reference, _) = WordLMCheckpoint.Load(saved);
@@ -139,7 +139,7 @@ public class ProtocolParityTests
             var started = new LanguageModelTrainer(config, TokenSplits.From(Corpus), new TrainingOptions { Epochs = 1, Init = saved, Seed = 99 });
             foreach (var (name, tensor) in reference.StateDict()) Assert.Equal(tensor.ToArray(), started.Model.StateDict()[name].ToArray());
 
-            var other = new WordLMConfig(Corpus.VocabSize, 6, 12, 2, "sigsoftmax");
+            var other = new WordLMConfig(Corpus.VocabSize, 6, 12, 2, HeadKind.Sigsoftmax);
             var e = Assert.Throws<ArgumentException>(() => new LanguageModelTrainer(other, TokenSplits.From(Corpus), new TrainingOptions { Init = saved }));
             Assert.Contains("the checkpoint has --nhid 8, this run has --nhid 12", e.Message);
 

@@ -3,6 +3,7 @@ namespace TinyGrad.Tests.Training;
 using System.Text.Json;
 using TinyGrad.Data;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 using TinyGrad.Tests.WordLM;
 using TinyGrad.Training;
 
@@ -19,7 +20,7 @@ public sealed class TrainerTests(WordLMFixture fixture) : IDisposable
     private static (TrainingResult Result, SyntheticCorpus Corpus) ReadmeSnippet(string save)
     {
         var corpus = SyntheticCorpus.Generate(seed: 1, vocabSize: 50, trainTokens: 2000, validTokens: 500, testTokens: 500);
-        var config = new WordLMConfig(corpus.VocabSize, emSize: 8, nHid: 16, nLayers: 1, head: "sigsoftmax");
+        var config = new WordLMConfig(corpus.VocabSize, emSize: 8, nHid: 16, nLayers: 1, head: HeadKind.Sigsoftmax);
         var options = new TrainingOptions { Epochs = 3, BatchSize = 4, Bptt = 10, Save = save };
         var trainer = new LanguageModelTrainer(config, TokenSplits.From(corpus), options, new PrintEpochs());
         TrainingResult result = trainer.Fit();
@@ -39,7 +40,7 @@ public sealed class TrainerTests(WordLMFixture fixture) : IDisposable
     {
         var events = new List<string>();
         var corpus = SyntheticCorpus.Generate(seed: 1, vocabSize: 50, trainTokens: 2000, validTokens: 500, testTokens: 500);
-        var config = new WordLMConfig(corpus.VocabSize, emSize: 8, nHid: 16, nLayers: 1, head: "sigsoftmax");
+        var config = new WordLMConfig(corpus.VocabSize, emSize: 8, nHid: 16, nLayers: 1, head: HeadKind.Sigsoftmax);
         var options = new TrainingOptions { Epochs = 3, BatchSize = 4, Bptt = 10 };
         new LanguageModelTrainer(config, TokenSplits.From(corpus), options, new Recorder(events)).Fit();
         stepsPerEpoch = (corpus.Train.Length / 4 - 1 + 9) / 10; // windows of 10 over the rows of 4 streams, less the last
@@ -115,7 +116,7 @@ public sealed class TrainerTests(WordLMFixture fixture) : IDisposable
         Assert.True(code == 0, stderr);
         var cli = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
 
-        var config = new WordLMConfig(fixture.Corpus.VocabSize, emSize: 8, nHid: 16, nLayers: 2, head: "moss", experts: 2);
+        var config = new WordLMConfig(fixture.Corpus.VocabSize, emSize: 8, nHid: 16, nLayers: 2, head: HeadKind.Moss, experts: 2);
         var options = new TrainingOptions
         {
             Epochs = 4,

@@ -5,6 +5,7 @@ using System.Text.Json;
 using TinyGrad.Data;
 using TinyGrad.IO;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 using TrainingState = TinyGrad.Training.TrainingState;
 
 // The files the hostile cases need, made once: a corpus, a trained model with its state, states damaged in one field
@@ -239,7 +240,7 @@ public sealed class HostileInputTests(HostileFiles files) : IClassFixture<Hostil
         Assert.Equal($"wordlm: note: {checkpoint}: experts = 3 ignored for the softmax head (as the reference does)", line);
         Assert.Equal(1, WordLMConfig.FromJson(config).Experts);
         // Asking for the contradiction directly is still an error.
-        Assert.Throws<ArgumentException>(() => new WordLMConfig(60, 8, 16, 2, "softmax", experts: 3));
+        Assert.Throws<ArgumentException>(() => new WordLMConfig(60, 8, 16, 2, HeadKind.Softmax, experts: 3));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ namespace TinyGrad.Tests.WordLM;
 using System.Diagnostics;
 using TinyGrad.Data;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 using TinyGrad.Optim;
 using Xunit.Abstractions;
 using TrainingState = TinyGrad.Training.TrainingState;
@@ -27,7 +28,7 @@ public sealed class InterruptedSaveTests(ITestOutputHelper output) : IDisposable
         string model = Path.Combine(_dir, "m.safetensors"), state = TrainingState.PathFor(model);
         var corpus = SyntheticCorpus.Generate(7, vocabSize: 50, trainTokens: 1000, validTokens: 600, testTokens: 200);
         // ~1.6 MB of weights (the state file holds them three times): a save takes long enough to be hit mid-write.
-        var config = new WordLMConfig(corpus.Vocabulary.Count, emSize: 64, nHid: 256, nLayers: 2, head: "softmax");
+        var config = new WordLMConfig(corpus.Vocabulary.Count, emSize: 64, nHid: 256, nLayers: 2, head: HeadKind.Softmax);
         var net = new global::TinyGrad.Models.WordLM(config, new Generator(3));
         WordLMCheckpoint.Save(model, net, corpus.Vocabulary);
         var weights = net.StateDict();

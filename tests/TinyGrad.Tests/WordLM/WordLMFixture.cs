@@ -2,6 +2,7 @@ namespace TinyGrad.Tests.WordLM;
 
 using TinyGrad.Data;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 
 // The WordLM tests share one tiny corpus and two tiny checkpoints, made once. They also capture Console, which is
 // process-wide, so the collection runs with nothing else in parallel.
@@ -27,7 +28,7 @@ public sealed class WordLMFixture : IDisposable
         // leave the logits near 0, where log σ(z) is nearly linear and the excess rank sits under the float32
         // threshold; larger weights put the logits where the nonlinearity is strong.
         Sigsoftmax = Path.Combine(Directory, "sigsoftmax.safetensors");
-        var config = new WordLMConfig(Corpus.Vocabulary.Count, emSize: 4, nHid: 8, nLayers: 1, head: "sigsoftmax");
+        var config = new WordLMConfig(Corpus.Vocabulary.Count, emSize: 4, nHid: 8, nLayers: 1, head: HeadKind.Sigsoftmax);
         var model = new global::TinyGrad.Models.WordLM(config, new Generator(5));
         var scaled = model.StateDict().ToDictionary(p => p.Key, p => Tensor.FromArray([.. p.Value.ToArray().Select(x => x * 20f)], p.Value.Shape, null));
         model.LoadStateDict(scaled);

@@ -11,8 +11,8 @@ public abstract class DecoderHead : OutputHead
     private readonly Linear _decoder;
 
     /// <summary>Creates the decoder with PyTorch's default initialisation.</summary>
-    protected DecoderHead(string kind, Normalizer normalizer, int inputSize, int vocabSize, Generator generator)
-        : base(kind, normalizer, inputSize, vocabSize)
+    protected DecoderHead(HeadKind kind, int inputSize, int vocabSize, Generator generator)
+        : base(kind, inputSize, vocabSize)
     {
         _decoder = RegisterModule("decoder", new Linear(inputSize, vocabSize, generator));
     }
@@ -23,7 +23,7 @@ public abstract class DecoderHead : OutputHead
     /// <inheritdoc/>
     public override Tensor Nll(Tensor hidden, int[] targets, Reduction reduction = Reduction.Mean)
     {
-        string op = $"{Kind}_nll";
+        string op = $"{KindName}_nll";
         CheckHidden(op, hidden, _decoder);
         return HeadNll.Nll(op, Normalizer, hidden, _decoder.Weight, _decoder.Bias!, targets, reduction);
     }
@@ -31,7 +31,7 @@ public abstract class DecoderHead : OutputHead
     /// <inheritdoc/>
     public override Tensor LogProbs(Tensor hidden)
     {
-        string op = $"{Kind}_log_probs";
+        string op = $"{KindName}_log_probs";
         CheckHidden(op, hidden, _decoder);
         return HeadNll.LogProbs(op, Normalizer, hidden, _decoder.Weight, _decoder.Bias!);
     }
@@ -39,7 +39,7 @@ public abstract class DecoderHead : OutputHead
     /// <inheritdoc/>
     public override Tensor LogProbsComposed(Tensor hidden)
     {
-        CheckHidden($"{Kind}_log_probs_composed", hidden, _decoder);
+        CheckHidden($"{KindName}_log_probs_composed", hidden, _decoder);
         return NormalizeComposed(_decoder.Forward(hidden), Normalizer);
     }
 }

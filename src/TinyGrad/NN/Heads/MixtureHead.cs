@@ -21,11 +21,11 @@ public abstract class MixtureHead : OutputHead
     private readonly Generator _generator;
 
     /// <summary>Creates the prior, latent and decoder layers with PyTorch's default initialisation.</summary>
-    protected MixtureHead(string kind, Normalizer normalizer, int inputSize, int vocabSize, int embeddingSize, int experts, Generator generator)
-        : base(kind, normalizer, inputSize, vocabSize)
+    protected MixtureHead(HeadKind kind, int inputSize, int vocabSize, int embeddingSize, int experts, Generator generator)
+        : base(kind, inputSize, vocabSize)
     {
         if (experts <= 0 || embeddingSize <= 0)
-            throw new ArgumentOutOfRangeException(nameof(experts), $"{kind} head: experts={experts} and embedding size={embeddingSize} must be positive");
+            throw new ArgumentOutOfRangeException(nameof(experts), $"{KindName} head: experts={experts} and embedding size={embeddingSize} must be positive");
         Experts = experts;
         EmbeddingSize = embeddingSize;
         Prior = RegisterModule("prior", new Linear(inputSize, experts, generator, bias: false));
@@ -72,13 +72,13 @@ public abstract class MixtureHead : OutputHead
     public int ChunkRows
     {
         get;
-        set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), $"{Kind} head: ChunkRows {value} must be at least 1");
+        set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), $"{KindName} head: ChunkRows {value} must be at least 1");
     }
 
     /// <inheritdoc/>
     public override Tensor Nll(Tensor hidden, int[] targets, Reduction reduction = Reduction.Mean)
     {
-        string op = $"{Kind}_nll";
+        string op = $"{KindName}_nll";
         CheckHidden(op, hidden, Latent);
         HeadNll.CheckTargets(op, targets, hidden.Size(0), VocabSize, $"hidden {Shapes.Format(hidden.ShapeRef)}");
         var (logPrior, contexts) = Mix(hidden);
@@ -88,7 +88,7 @@ public abstract class MixtureHead : OutputHead
     /// <inheritdoc/>
     public override Tensor LogProbs(Tensor hidden)
     {
-        string op = $"{Kind}_log_probs";
+        string op = $"{KindName}_log_probs";
         CheckHidden(op, hidden, Latent);
         var (logPrior, contexts) = Mix(hidden);
         return MixtureNll.LogProbs(op, Normalizer, logPrior, contexts, _decoder.Weight, _decoder.Bias!, ChunkRows);
@@ -98,7 +98,7 @@ public abstract class MixtureHead : OutputHead
     /// <remarks>Builds the full [N, K, V] component tensor, as the reference does: the naive baseline.</remarks>
     public override Tensor LogProbsComposed(Tensor hidden)
     {
-        CheckHidden($"{Kind}_log_probs_composed", hidden, Latent);
+        CheckHidden($"{KindName}_log_probs_composed", hidden, Latent);
         int n = hidden.Size(0);
         var (logPrior, contexts) = Mix(hidden);
         var components = NormalizeComposed(_decoder.Forward(contexts), Normalizer).Reshape(n, Experts, VocabSize);

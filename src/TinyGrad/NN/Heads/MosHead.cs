@@ -10,7 +10,7 @@ public sealed class MosHead : MixtureHead
 {
     /// <summary>Creates the head with <paramref name="experts"/> experts whose contexts have <paramref name="embeddingSize"/> units.</summary>
     public MosHead(int inputSize, int vocabSize, int embeddingSize, int experts, Generator generator)
-        : base("mos", Normalizer.Softmax, inputSize, vocabSize, embeddingSize, experts, generator)
+        : base(HeadKind.Mos, inputSize, vocabSize, embeddingSize, experts, generator)
     {
     }
 }

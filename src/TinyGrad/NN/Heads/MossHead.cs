@@ -10,7 +10,7 @@ public sealed class MossHead : MixtureHead
 {
     /// <summary>Creates the head with <paramref name="experts"/> experts whose contexts have <paramref name="embeddingSize"/> units.</summary>
     public MossHead(int inputSize, int vocabSize, int embeddingSize, int experts, Generator generator)
-        : base("moss", Normalizer.Sigsoftmax, inputSize, vocabSize, embeddingSize, experts, generator)
+        : base(HeadKind.Moss, inputSize, vocabSize, embeddingSize, experts, generator)
     {
     }
 }

@@ -26,20 +26,25 @@ namespace TinyGrad.NN.Heads;
 /// </remarks>
 public abstract class OutputHead : Module
 {
-    /// <summary>Sets the sizes and normaliser; subclasses register their layers.</summary>
-    protected OutputHead(string kind, Normalizer normalizer, int inputSize, int vocabSize)
+    /// <summary>Sets the kind, its normaliser and the sizes; subclasses register their layers.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or <paramref name="kind"/> is not a head kind.</exception>
+    protected OutputHead(HeadKind kind, int inputSize, int vocabSize)
     {
-        ArgumentException.ThrowIfNullOrEmpty(kind);
+        Normalizer = HeadKinds.NormalizerOf(kind); // first: it refuses an undefined kind before the name is used
+        KindName = HeadKinds.Name(kind);
         if (inputSize <= 0 || vocabSize <= 0)
-            throw new ArgumentOutOfRangeException(nameof(inputSize), $"{kind} head: sizes input={inputSize}, vocab={vocabSize} must be positive");
+            throw new ArgumentOutOfRangeException(nameof(inputSize), $"{KindName} head: sizes input={inputSize}, vocab={vocabSize} must be positive");
         Kind = kind;
-        Normalizer = normalizer;
         InputSize = inputSize;
         VocabSize = vocabSize;
     }
 
-    /// <summary>The kind as the reference checkpoint's config names it: "softmax", "sigsoftmax", "mos" or "moss".</summary>
-    public string Kind { get; }
+    /// <summary>Which of the four heads this is.</summary>
+    public HeadKind Kind { get; }
+
+    /// <summary>The reference's name of <see cref="Kind"/> (<see cref="HeadKinds.Name"/>), which starts the fused ops' names
+    /// in messages: "sigsoftmax_nll", "mos_log_probs".</summary>
+    protected string KindName { get; }
 
     /// <summary>The normaliser turning logits into log-probabilities (per expert, for the mixtures).</summary>
     public Normalizer Normalizer { get; }
@@ -70,17 +75,18 @@ public abstract class OutputHead : Module
         Tensor.NllLoss(LogProbsComposed(hidden), targets, reduction);
 
     /// <summary>
-    /// A head by the reference's name: "softmax" or "sigsoftmax" (decoder [V, d]), or "mos" or "moss" with
+    /// A head of the given kind: softmax or sigsoftmax (decoder [V, d]), or mos or moss with
     /// <paramref name="experts"/> experts whose latent contexts have <paramref name="embeddingSize"/> units.
     /// Parameters get PyTorch's default initialisation.
     /// </summary>
-    public static OutputHead Create(string kind, int inputSize, int vocabSize, Generator generator, int embeddingSize = 0, int experts = 1) => kind switch
+    /// <exception cref="ArgumentException"><paramref name="kind"/> is not one of the four heads.</exception>
+    public static OutputHead Create(HeadKind kind, int inputSize, int vocabSize, Generator generator, int embeddingSize = 0, int experts = 1) => kind switch
     {
-        "softmax" => new SoftmaxHead(inputSize, vocabSize, generator),
-        "sigsoftmax" => new SigsoftmaxHead(inputSize, vocabSize, generator),
-        "mos" => new MosHead(inputSize, vocabSize, embeddingSize, experts, generator),
-        "moss" => new MossHead(inputSize, vocabSize, embeddingSize, experts, generator),
-        _ => throw new ArgumentException($"output head: unknown kind '{kind}' (expected softmax, sigsoftmax, mos or moss)", nameof(kind)),
+        HeadKind.Softmax => new SoftmaxHead(inputSize, vocabSize, generator),
+        HeadKind.Sigsoftmax => new SigsoftmaxHead(inputSize, vocabSize, generator),
+        HeadKind.Mos => new MosHead(inputSize, vocabSize, embeddingSize, experts, generator),
+        HeadKind.Moss => new MossHead(inputSize, vocabSize, embeddingSize, experts, generator),
+        _ => throw new ArgumentException($"output head: unknown kind {kind} (expected {HeadKinds.ValidNames})", nameof(kind)),
     };
 
     /// <summary>The normaliser from primitive ops: log_softmax(z), or log_softmax(z + log σ(z)) (<see cref="Tensor.LogNormalize"/>).</summary>

@@ -12,7 +12,7 @@ public sealed class SigsoftmaxHead : DecoderHead
 {
     /// <summary>Creates the head: decoder [<paramref name="vocabSize"/>, <paramref name="inputSize"/>] with a bias.</summary>
     public SigsoftmaxHead(int inputSize, int vocabSize, Generator generator)
-        : base("sigsoftmax", Normalizer.Sigsoftmax, inputSize, vocabSize, generator)
+        : base(HeadKind.Sigsoftmax, inputSize, vocabSize, generator)
     {
     }
 }

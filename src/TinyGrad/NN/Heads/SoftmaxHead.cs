@@ -11,7 +11,7 @@ public sealed class SoftmaxHead : DecoderHead
 {
     /// <summary>Creates the head: decoder [<paramref name="vocabSize"/>, <paramref name="inputSize"/>] with a bias.</summary>
     public SoftmaxHead(int inputSize, int vocabSize, Generator generator)
-        : base("softmax", Normalizer.Softmax, inputSize, vocabSize, generator)
+        : base(HeadKind.Softmax, inputSize, vocabSize, generator)
     {
     }
 }

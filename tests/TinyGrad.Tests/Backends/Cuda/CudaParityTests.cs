@@ -4,6 +4,7 @@ using TinyGrad.Backends;
 using TinyGrad.Data;
 using TinyGrad.Models;
 using TinyGrad.NN;
+using TinyGrad.NN.Heads;
 using TinyGrad.Optim;
 using TinyGrad.Tests.Parity;
 
@@ -49,14 +50,14 @@ public class CudaParityTests
         for (int i = 0; i < cpu.Grads.Length; i++) AssertClose($"{name} grad {i}", cpu.Grads[i], gpu.Grads[i], Rtol);
     }
 
-    public static TheoryData<string> Heads => new("softmax", "sigsoftmax", "mos", "moss");
+    public static TheoryData<HeadKind> Heads => new(HeadKind.Softmax, HeadKind.Sigsoftmax, HeadKind.Mos, HeadKind.Moss);
 
     /// <summary>The per-step training losses of a small WordLM: SGD with clipping, dropout on, the same seed.</summary>
-    internal static float[] TrainingLosses(string head, Device device, int steps)
+    internal static float[] TrainingLosses(HeadKind head, Device device, int steps)
     {
         var rng = new Generator(3);
         var tokens = Enumerable.Range(0, 4000).Select(_ => (int)(rng.NextDouble() * rng.NextDouble() * 200)).ToArray();
-        var config = new WordLMConfig(200, 16, 32, 2, head, head is "mos" or "moss" ? 3 : 1);
+        var config = new WordLMConfig(200, 16, 32, 2, head, HeadKinds.IsMixture(head) ? 3 : 1);
         var model = new WordLM(config, new Generator(7)) { Dropout = 0.2f, DropoutH = 0.1f, DropoutI = 0.1f, DropoutE = 0.05f, WeightDrop = 0.2f };
         model.InitDecoderBiasFromUnigram(tokens);
         model.To(device);
@@ -81,7 +82,7 @@ public class CudaParityTests
 
     [Theory]
     [MemberData(nameof(Heads))]
-    public void The_training_run_is_deterministic_and_finite_on_the_cpu(string head)
+    public void The_training_run_is_deterministic_and_finite_on_the_cpu(HeadKind head)
     {
         // Checks the helper the GPU comparison relies on: any difference there must come from the device.
         var a = TrainingLosses(head, Device.Cpu, 5);
@@ -91,19 +92,19 @@ public class CudaParityTests
 
     [SkippableTheory]
     [MemberData(nameof(Heads))]
-    public void The_first_50_training_steps_give_the_cpus_losses_to_1e_3(string head)
+    public void The_first_50_training_steps_give_the_cpus_losses_to_1e_3(HeadKind head)
     {
         SkipWithoutGpu();
         var cpu = TrainingLosses(head, Device.Cpu, 50);
         var gpu = TrainingLosses(head, Device.Cuda, 50);
-        AssertClose($"{head} loss", cpu, gpu, 1e-3);
+        AssertClose($"{HeadKinds.Name(head)} loss", cpu, gpu, 1e-3);
     }
 
     [SkippableFact]
     public void Module_to_cuda_moves_every_parameter_keeps_tying_and_later_optimizers_see_device_tensors()
     {
         SkipWithoutGpu();
-        var model = new WordLM(new WordLMConfig(50, 8, 16, 1, "softmax", 1, tied: true), new Generator(1));
+        var model = new WordLM(new WordLMConfig(50, 8, 16, 1, HeadKind.Softmax, 1, tied: true), new Generator(1));
         model.To(Device.Cuda);
         Assert.All(model.Parameters(), p => Assert.Equal(Device.Cuda, p.Device));
         Assert.Same(model.Encoder.Weight, model.Head.Decoder.Weight);
