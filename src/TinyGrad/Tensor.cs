@@ -265,6 +265,14 @@ public sealed partial class Tensor
                 $"backward: tensor of shape {Shapes.Format(_shape)} was produced by '{Creator.Op}', whose graph was already released by an earlier Backward(); run the forward pass again");
         if (!Shapes.Equal(g._shape, _shape))
             throw new InvalidOperationException($"backward: gradient of shape {Shapes.Format(g._shape)} for a tensor of shape {Shapes.Format(_shape)}");
+        // A leaf with gradient hooks collects this pass's gradient apart; the hooks see it whole after the replay.
+        if (IsLeaf && HasGradHooks && Autograd.DeferLeafGradient(this, g, owned)) return;
+        AddToGrad(g, owned);
+    }
+
+    /// <summary>The accumulation itself, past the checks (and, for a hooked leaf, after its hooks ran).</summary>
+    internal void AddToGrad(Tensor g, bool owned)
+    {
         using var _ = Autograd.NoGrad();
         if (Grad is null) Grad = IsLeaf && !owned ? g.Clone() : g;
         else if (IsLeaf && Grad.Device == g.Device && Shapes.Equal(Grad._shape, _shape))
@@ -283,7 +291,7 @@ public sealed partial class Tensor
     internal void AccumulateGradInPlace(Action<Storage> addInto)
     {
         if (!RequiresGrad) return;
-        if (IsLeaf)
+        if (IsLeaf && !HasGradHooks) // a hooked leaf must see this pass's gradient on its own, so it takes the dense path
         {
             Grad ??= Zeros(_shape, Device);
             addInto(Grad.Storage);
@@ -291,7 +299,7 @@ public sealed partial class Tensor
         }
         var g = Zeros(_shape, Device);
         addInto(g.Storage);
-        AccumulateGrad(g);
+        AccumulateGrad(new GradientBuffer(g));
     }
 
     internal static void SameDevice(string op, Tensor a, Tensor b)
