@@ -61,7 +61,11 @@ public sealed partial class Tensor
             var inputs = node.Inputs.Select(Box).ToArray();
             sb.Append("  ").Append(op).Append(" [label=\"").Append(Escape(node.Op)).Append("\", shape=ellipse];\n");
             foreach (var input in inputs) sb.Append("  ").Append(input).Append(" -> ").Append(op).Append(";\n");
-            foreach (var output in node.Outputs) sb.Append("  ").Append(op).Append(" -> ").Append(Box(output)).Append(";\n");
+            foreach (var output in node.Outputs)
+            {
+                string id = Box(output); // declares the box first
+                sb.Append("  ").Append(op).Append(" -> ").Append(id).Append(";\n");
+            }
         }
         return sb.Append("}\n").ToString();
     }
