@@ -50,7 +50,10 @@ public sealed partial class Tensor
     /// <summary>An optional name, used in error messages (e.g. by <see cref="CheckFinite"/>).</summary>
     public string? Name { get; set; }
 
-    /// <summary>The accumulated gradient, or null before any backward pass (and after <see cref="ZeroGrad"/>).</summary>
+    /// <summary>
+    /// The accumulated gradient, or null before any backward pass (and after <see cref="ZeroGrad"/>). Leaves keep it;
+    /// an intermediate tensor's is freed once used, unless <see cref="RetainGrad"/> asked to keep it.
+    /// </summary>
     public Tensor? Grad { get; set; }
 
     /// <summary>True for tensors not produced by a recorded op (parameters and inputs).</summary>
@@ -182,7 +185,8 @@ public sealed partial class Tensor
     /// <summary>
     /// Runs reverse-mode autodiff from this tensor: replays this thread's tape backwards, accumulating
     /// into the <see cref="Grad"/> of every leaf that requires one, then frees what it replayed (other graphs recorded on this thread stay differentiable).
-    /// A non-scalar tensor needs an explicit upstream <paramref name="gradient"/> of its own shape.
+    /// A non-scalar tensor needs an explicit upstream <paramref name="gradient"/> of its own shape. Gradient hooks
+    /// (<see cref="RegisterHook"/>) run during the pass; <see cref="RetainGrad"/> keeps an intermediate's gradient.
     /// </summary>
     public void Backward(Tensor? gradient = null) => Autograd.Backward(this, gradient);
 
