@@ -50,7 +50,10 @@ public sealed partial class Tensor
     /// <summary>An optional name, used in error messages (e.g. by <see cref="CheckFinite"/>).</summary>
     public string? Name { get; set; }
 
-    /// <summary>The accumulated gradient, or null before any backward pass (and after <see cref="ZeroGrad"/>).</summary>
+    /// <summary>
+    /// The accumulated gradient, or null before any backward pass (and after <see cref="ZeroGrad"/>). Leaves keep it;
+    /// an intermediate tensor's is freed once used, unless <see cref="RetainGrad"/> asked to keep it.
+    /// </summary>
     public Tensor? Grad { get; set; }
 
     /// <summary>True for tensors not produced by a recorded op (parameters and inputs).</summary>
@@ -182,7 +185,8 @@ public sealed partial class Tensor
     /// <summary>
     /// Runs reverse-mode autodiff from this tensor: replays this thread's tape backwards, accumulating
     /// into the <see cref="Grad"/> of every leaf that requires one, then frees what it replayed (other graphs recorded on this thread stay differentiable).
-    /// A non-scalar tensor needs an explicit upstream <paramref name="gradient"/> of its own shape.
+    /// A non-scalar tensor needs an explicit upstream <paramref name="gradient"/> of its own shape. Gradient hooks
+    /// (<see cref="RegisterHook"/>) run during the pass; <see cref="RetainGrad"/> keeps an intermediate's gradient.
     /// </summary>
     public void Backward(Tensor? gradient = null) => Autograd.Backward(this, gradient);
 
@@ -265,6 +269,14 @@ public sealed partial class Tensor
                 $"backward: tensor of shape {Shapes.Format(_shape)} was produced by '{Creator.Op}', whose graph was already released by an earlier Backward(); run the forward pass again");
         if (!Shapes.Equal(g._shape, _shape))
             throw new InvalidOperationException($"backward: gradient of shape {Shapes.Format(g._shape)} for a tensor of shape {Shapes.Format(_shape)}");
+        // A leaf with gradient hooks collects this pass's gradient apart; the hooks see it whole after the replay.
+        if (IsLeaf && HasGradHooks && Autograd.DeferLeafGradient(this, g, owned)) return;
+        AddToGrad(g, owned);
+    }
+
+    /// <summary>The accumulation itself, past the checks (and, for a hooked leaf, after its hooks ran).</summary>
+    internal void AddToGrad(Tensor g, bool owned)
+    {
         using var _ = Autograd.NoGrad();
         if (Grad is null) Grad = IsLeaf && !owned ? g.Clone() : g;
         else if (IsLeaf && Grad.Device == g.Device && Shapes.Equal(Grad._shape, _shape))
@@ -283,7 +295,7 @@ public sealed partial class Tensor
     internal void AccumulateGradInPlace(Action<Storage> addInto)
     {
         if (!RequiresGrad) return;
-        if (IsLeaf)
+        if (IsLeaf && !HasGradHooks) // a hooked leaf must see this pass's gradient on its own, so it takes the dense path
         {
             Grad ??= Zeros(_shape, Device);
             addInto(Grad.Storage);
@@ -291,7 +303,7 @@ public sealed partial class Tensor
         }
         var g = Zeros(_shape, Device);
         addInto(g.Storage);
-        AccumulateGrad(g);
+        AccumulateGrad(new GradientBuffer(g));
     }
 
     internal static void SameDevice(string op, Tensor a, Tensor b)

@@ -7,7 +7,7 @@ namespace TinyGrad;
 /// every later use of its output has added into that output's gradient.
 /// </summary>
 /// <remarks>The tape is per thread (like the no-grad flag): a graph is built and replayed on one thread.</remarks>
-public static class Autograd
+public static partial class Autograd
 {
     /// <summary>
     /// One recorded op. Most ops have one output; a fused layer (an LSTM over a whole window) may have
@@ -22,18 +22,24 @@ public static class Autograd
         public Action<Tensor?[]>? Backward { get; private set; } = backward;
         public bool Released { get; private set; }
 
-        // Drops the closure and with it every tensor it saved for the backward pass.
+        // Drops the closure and with it every tensor it saved for the backward pass (and the outputs' gradients,
+        // unless RetainGrad asked to keep one).
         public void Release()
         {
             Backward = null;
             Inputs = [];
-            foreach (var o in Outputs) o.Grad = null;
+            foreach (var o in Outputs)
+                if (!o.RetainsGrad) o.Grad = null;
             Released = true;
         }
     }
 
     [ThreadStatic] private static List<Node>? t_tape;
     [ThreadStatic] private static int t_noGradDepth;
+
+    // While a Backward replays, the gradients of leaves that have hooks, summed over the pass (see DeferLeafGradient).
+    [ThreadStatic] private static bool t_collectLeafGradients;
+    [ThreadStatic] private static Dictionary<Tensor, (Tensor Grad, bool Owned)>? t_leafGradients;
 
     private static List<Node> Tape => t_tape ??= [];
 
@@ -143,24 +149,52 @@ public static class Autograd
         }
         Tensor.SameDevice("backward", root, gradient);
 
-        if (root.Creator is null)
+        // A hooked leaf's hooks must see its whole gradient of this pass once, so the replay collects those
+        // gradients and the hooks run after it. (Saved and restored: a hook may itself call Backward.)
+        var (outerCollect, outerGradients) = (t_collectLeafGradients, t_leafGradients);
+        (t_collectLeafGradients, t_leafGradients) = (true, null);
+        Dictionary<Tensor, (Tensor Grad, bool Owned)>? hooked;
+        try
         {
-            root.AccumulateGrad(gradient);
-            return;
+            if (root.Creator is null) root.AccumulateGrad(gradient);
+            else Replay(root, gradient);
         }
-        if (root.Creator.Released)
-            throw new InvalidOperationException(
-                $"backward: the graph of this tensor (made by '{root.Creator.Op}') was already released by an earlier Backward(); run the forward pass again to differentiate it again");
+        finally
+        {
+            hooked = t_leafGradients;
+            (t_collectLeafGradients, t_leafGradients) = (outerCollect, outerGradients);
+        }
+        if (hooked is null) return;
+        foreach (var (leaf, (g, owned)) in hooked)
+        {
+            var h = leaf.RunGradHooks(g);
+            leaf.AddToGrad(h, owned && ReferenceEquals(h, g)); // a hook's replacement may be referenced elsewhere: copy it
+        }
+    }
 
-        var tape = Tape;
-        if (!ReferenceEquals(root.Creator.Tape, tape))
-            throw new InvalidOperationException("backward: this tensor's graph was recorded on another thread; call Backward() on the thread that ran the forward pass");
-        int end = tape.LastIndexOf(root.Creator);
+    /// <summary>
+    /// Called by a leaf that has gradient hooks when a gradient arrives: during a backward pass the gradient is
+    /// summed apart (returns true) and handed to the hooks, then to <see cref="Tensor.Grad"/>, after the replay.
+    /// </summary>
+    internal static bool DeferLeafGradient(Tensor leaf, Tensor g, bool owned)
+    {
+        if (!t_collectLeafGradients) return false;
+        var pending = t_leafGradients ??= new Dictionary<Tensor, (Tensor, bool)>(ReferenceEqualityComparer.Instance);
+        if (pending.TryGetValue(leaf, out var sum))
+        {
+            using var _ = NoGrad();
+            pending[leaf] = (sum.Grad + g, true);
+        }
+        else pending[leaf] = (g, owned);
+        return true;
+    }
 
-        // Replay only the root's ancestors: other graphs recorded on this thread stay differentiable.
+    /// <summary>Every unreleased node <paramref name="root"/> depends on (its own creator included).</summary>
+    internal static HashSet<Node> Ancestors(Node root)
+    {
         var ancestors = new HashSet<Node>(ReferenceEqualityComparer.Instance);
         var pending = new Stack<Node>();
-        pending.Push(root.Creator);
+        pending.Push(root);
         while (pending.Count > 0)
         {
             var node = pending.Pop();
@@ -168,6 +202,23 @@ public static class Autograd
             foreach (var input in node.Inputs)
                 if (input.Creator is { Released: false } c) pending.Push(c);
         }
+        return ancestors;
+    }
+
+    private static void Replay(Tensor root, Tensor gradient)
+    {
+        var creator = root.Creator!;
+        if (creator.Released)
+            throw new InvalidOperationException(
+                $"backward: the graph of this tensor (made by '{creator.Op}') was already released by an earlier Backward(); run the forward pass again to differentiate it again");
+
+        var tape = Tape;
+        if (!ReferenceEquals(creator.Tape, tape))
+            throw new InvalidOperationException("backward: this tensor's graph was recorded on another thread; call Backward() on the thread that ran the forward pass");
+        int end = tape.LastIndexOf(creator);
+
+        // Replay only the root's ancestors: other graphs recorded on this thread stay differentiable.
+        var ancestors = Ancestors(creator);
 
         using var _ = NoGrad();
         try
@@ -181,9 +232,14 @@ public static class Autograd
                 bool reached = false;
                 for (int o = 0; o < grads.Length; o++)
                 {
-                    grads[o] = node.Outputs[o].Grad;
-                    reached |= grads[o] is not null;
-                    node.Outputs[o].Grad = null;
+                    // Every use of this output has been replayed: its gradient is complete. Hooks may replace it;
+                    // then it is dropped unless RetainGrad asked to keep it.
+                    var output = node.Outputs[o];
+                    var g = output.Grad;
+                    if (g is not null && output.HasGradHooks) g = output.RunGradHooks(g);
+                    grads[o] = g;
+                    reached |= g is not null;
+                    output.Grad = output.RetainsGrad ? g : null;
                 }
                 if (reached) node.Backward!(grads); // otherwise no gradient reached this node from the root
             }

@@ -14,7 +14,10 @@ namespace TinyGrad.Models;
 /// <remarks>
 /// A training step: <c>var (loss, nll, state) = model.TrainingLoss(inputs, targets, steps, batch, state, alpha, beta);
 /// loss.Backward();</c>. Evaluation: <see cref="Evaluation.Evaluate(WordLM, int[], int, int)"/>. Sampling and rank
-/// analysis: <see cref="Forward"/> then <see cref="LogProbs"/>.
+/// analysis: <see cref="Forward"/> then <see cref="LogProbs"/>. Looking inside: <see cref="ForwardLayers"/> keeps every
+/// layer's output; forward hooks on <see cref="Encoder"/> and each of <see cref="Rnns"/> see (and may replace) those
+/// outputs (<see cref="Inspection.UnitMask.Ablate"/> silences units); <c>LSTMCell.UnrollLayer(model.Rnns[l], 0, x)</c>
+/// replays layer l step by step with its gates and cell states readable.
 /// </remarks>
 public sealed class WordLM : Module
 {
@@ -123,6 +126,26 @@ public sealed class WordLM : Module
     /// </returns>
     public (Tensor Hidden, LstmState[] State, Tensor RawLastOutput, Tensor DroppedLastOutput) Forward(int[] tokens, int steps, int batch, LstmState[]? state = null)
     {
+        var run = Run(tokens, steps, batch, state, layerOutputs: null);
+        return (run.Hidden, run.State, run.Raw, run.Dropped);
+    }
+
+    /// <summary>
+    /// The same pass as <see cref="Forward"/>, keeping every layer's output for inspection: the embedding output
+    /// [T, B, emsize] (after embedding dropout, before <see cref="DropoutI"/>) and each LSTM layer's raw output
+    /// [T, B, H_l] (before dropout; in eval mode, exactly what the next layer reads). All stay on the tape, so
+    /// <see cref="Tensor.RetainGrad"/> on them before Backward() gives each layer's gradient. Forward hooks on
+    /// <see cref="Encoder"/> and <see cref="Rnns"/> fire as in Forward, and their replacements are what is kept.
+    /// </summary>
+    public WordLMLayerOutputs ForwardLayers(int[] tokens, int steps, int batch, LstmState[]? state = null)
+    {
+        var layers = new Tensor[_rnns.Length];
+        var run = Run(tokens, steps, batch, state, layers);
+        return new WordLMLayerOutputs(run.Embedding, layers, run.Hidden, run.State);
+    }
+
+    private (Tensor Embedding, Tensor Hidden, LstmState[] State, Tensor Raw, Tensor Dropped) Run(int[] tokens, int steps, int batch, LstmState[]? state, Tensor[]? layerOutputs)
+    {
         ArgumentNullException.ThrowIfNull(tokens);
         if (steps <= 0 || batch <= 0 || tokens.Length != steps * batch)
             throw new ArgumentException($"WordLM.Forward: {tokens.Length} tokens do not fill [steps={steps}, batch={batch}]");
@@ -134,17 +157,19 @@ public sealed class WordLM : Module
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"WordLM.Forward: token {tokens[i]} at position {i} is out of range [0, {Config.VocabSize})");
         }
 
-        var x = Locked(Encoder.Forward(tokens, steps, batch), DropoutI);
+        var embedded = Encoder.Forward(tokens, steps, batch);
+        var x = Locked(embedded, DropoutI);
         var next = new LstmState[_rnns.Length];
         Tensor raw = x;
         for (int l = 0; l < _rnns.Length; l++)
         {
             (raw, next[l]) = _rnns[l].Forward(x, state?[l]);
+            if (layerOutputs is not null) layerOutputs[l] = raw;
             x = l < _rnns.Length - 1 ? Locked(raw, DropoutH) : raw;
         }
         var dropped = Locked(raw, Dropout);
         if (Head is MixtureHead mixture) mixture.LatentDropoutStreams = batch; // its dropoutl mask is locked per stream
-        return (dropped.Reshape(steps * batch, Config.NHidLast), next, raw, dropped);
+        return (embedded, dropped.Reshape(steps * batch, Config.NHidLast), next, raw, dropped);
     }
 
     /// <summary>The head's fused negative log-likelihood of <paramref name="targets"/> (one per row of <paramref name="hidden"/>).</summary>
@@ -220,3 +245,10 @@ public sealed class WordLM : Module
         public void Add(string name, Module module) => RegisterModule(name, module);
     }
 }
+
+/// <summary>Every layer's output of one <see cref="WordLM.ForwardLayers"/> pass.</summary>
+/// <param name="Embedding">The encoder's output [T, B, emsize].</param>
+/// <param name="Layers">Each LSTM layer's raw output [T, B, H_l], layer 0 first (the last is nhidlast wide).</param>
+/// <param name="Hidden">The head's input [T·B, nhidlast] (the last layer's output after output dropout), as Forward returns it.</param>
+/// <param name="State">The new state, still on the tape.</param>
+public sealed record WordLMLayerOutputs(Tensor Embedding, IReadOnlyList<Tensor> Layers, Tensor Hidden, LstmState[] State);

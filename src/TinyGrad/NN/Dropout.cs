@@ -23,7 +23,7 @@ public sealed class Dropout : Module
     public Tensor Forward(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        return !Training || P == 0f ? x : x * Mask(x.ShapeRef, P, _generator, x.Device);
+        return RunForwardHooks(!Training || P == 0f ? x : x * Mask(x.ShapeRef, P, _generator, x.Device));
     }
 
     /// <summary>A mask of the given shape holding 0 (probability p) or 1/(1 − p).</summary>
@@ -63,6 +63,6 @@ public sealed class LockedDropout : Module
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank != 3) throw new ArgumentException($"LockedDropout: input shape {Shapes.Format(x.ShapeRef)} must be [T, B, H]");
-        return !Training || P == 0f ? x : x * Dropout.Mask([1, x.Size(1), x.Size(2)], P, _generator, x.Device);
+        return RunForwardHooks(!Training || P == 0f ? x : x * Dropout.Mask([1, x.Size(1), x.Size(2)], P, _generator, x.Device));
     }
 }

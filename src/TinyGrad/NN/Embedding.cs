@@ -39,14 +39,14 @@ public sealed class Embedding : Module
 
     /// <summary>
     /// Looks up <paramref name="ids"/> laid out as <paramref name="shape"/> (e.g. [T, B]); returns [..shape, dim].
-    /// The backward scatter-adds into the looked-up rows only.
+    /// The backward scatter-adds into the looked-up rows only. Forward hooks see the looked-up vectors.
     /// </summary>
     public Tensor Forward(int[] ids, params int[] shape)
     {
         var table = Weight;
         if (Training && WordDropout > 0f)
             table = table * Dropout.Mask([NumEmbeddings, 1], WordDropout, _generator, table.Device); // one draw per word
-        return Lookup(table, ids, shape);
+        return RunForwardHooks(Lookup(table, ids, shape));
     }
 
     /// <summary>The lookup with an explicit table (embedding dropout passes a row-masked copy).</summary>

@@ -87,12 +87,27 @@ public sealed class LSTM : Module
         set => field = value is >= 0f and < 1f ? value : throw new ArgumentOutOfRangeException(nameof(value), $"LSTM: weight dropout {value} must lie in [0, 1)");
     }
 
+    /// <summary>
+    /// Layer <paramref name="layer"/>'s parameters as they are now (the live tensors, not copies), rows of the
+    /// 4H-sized ones in gate order i, f, g, o; the biases are null without bias. <see cref="LSTMCell.FromLayer"/> uses them.
+    /// </summary>
+    public (Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, Tensor? BiasHh) LayerWeights(int layer)
+    {
+        if ((uint)layer >= (uint)_layers.Length)
+            throw new ArgumentOutOfRangeException(nameof(layer), $"LSTM: layer {layer} is out of range [0, {_layers.Length})");
+        var l = _layers[layer];
+        return (l.WeightIh.Value, l.WeightHh.Value, l.BiasIh?.Value, l.BiasHh?.Value);
+    }
+
     /// <summary>A zero state for batch size <paramref name="batch"/>.</summary>
     public LstmState ZeroState(int batch, Backends.Device? device = null) => new(
         [.. HiddenSizes.Select(h => Tensor.Zeros([batch, h], device))],
         [.. HiddenSizes.Select(h => Tensor.Zeros([batch, h], device))]);
 
-    /// <summary>Runs all layers over x [T, B, I] from <paramref name="state"/> (zeros when null).</summary>
+    /// <summary>
+    /// Runs all layers over x [T, B, I] from <paramref name="state"/> (zeros when null). Forward hooks see the last
+    /// layer's output [T, B, H]; a replacement changes the returned output, not the returned state.
+    /// </summary>
     public (Tensor Output, LstmState State) Forward(Tensor x, LstmState? state = null)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -113,6 +128,6 @@ public sealed class LSTM : Module
             (output, h[k], c[k]) = Tensor.LstmLayer(output, state.H[k], state.C[k], layer.WeightIh.Value, whh,
                 layer.BiasIh?.Value, layer.BiasHh?.Value);
         }
-        return (output, new LstmState(h, c));
+        return (RunForwardHooks(output), new LstmState(h, c));
     }
 }

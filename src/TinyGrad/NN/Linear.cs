@@ -38,13 +38,13 @@ public sealed class Linear : Module
     /// <summary>The bias [out], or null.</summary>
     public Tensor? Bias => _bias?.Value;
 
-    /// <summary>Applies the layer to x [..., in] (rank 2 or 3); the weight goes to the GEMM untransposed.</summary>
+    /// <summary>Applies the layer to x [..., in] (rank 2 or 3); the weight goes to the GEMM untransposed. Forward hooks see y.</summary>
     public Tensor Forward(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank is < 2 or > 3 || x.Size(-1) != InFeatures)
             throw new ArgumentException($"Linear({InFeatures}→{OutFeatures}): input shape {Shapes.Format(x.ShapeRef)} must be [N, {InFeatures}] or [T, B, {InFeatures}]");
         var y = Tensor.MatMul(x, Weight, transposeB: true);
-        return Bias is Tensor b ? y + b : y;
+        return RunForwardHooks(Bias is Tensor b ? y + b : y);
     }
 }

@@ -1,3 +1,5 @@
+using TinyGrad.Inspection;
+
 namespace TinyGrad.NN;
 
 /// <summary>
@@ -5,10 +7,69 @@ namespace TinyGrad.NN;
 /// in order, a train/eval mode, and a state dict whose dotted names match PyTorch's
 /// (<c>rnns.0.weight_ih_l0</c>), so checkpoints move between the two.
 /// </summary>
+/// <remarks>
+/// Forward hooks (<see cref="RegisterForwardHook"/>) fire after these forward methods, with this output:
+/// <list type="bullet">
+/// <item><see cref="Linear.Forward"/>: y [..., out].</item>
+/// <item><see cref="Embedding.Forward"/>: the looked-up vectors [..shape, dim] (after embedding dropout).</item>
+/// <item><see cref="LSTM.Forward"/>: the last layer's output [T, B, H] (the returned state is not passed, and a
+/// replacement changes what the next layer sees, not the state carried to the next window).</item>
+/// <item><see cref="LSTMCell.Forward"/>: the new hidden state h [B, H] (the cell state c is not passed).</item>
+/// <item><see cref="Dropout.Forward"/>, <see cref="LockedDropout.Forward"/>: the (dropped) output.</item>
+/// <item>An output head's <see cref="Heads.OutputHead.LogProbs"/> and <see cref="Heads.OutputHead.LogProbsComposed"/>:
+/// the log-probabilities [N, V]. The fused loss <see cref="Heads.OutputHead.Nll"/> builds no such matrix and fires
+/// nothing itself, and the fused paths do not call their decoder's Forward (they read its weights), so a hook on
+/// <c>decoder</c> fires only in LogProbsComposed; the mixtures' <c>prior</c> and <c>latent</c> fire on every path.</item>
+/// <item><see cref="Models.WordLM"/> fires no hooks of its own: its <c>encoder</c> and each <c>rnns.{l}</c> fire theirs
+/// inside <see cref="Models.WordLM.Forward"/>, the head's on LogProbs.</item>
+/// </list>
+/// </remarks>
 public abstract class Module
 {
     private readonly List<ParameterSlot> _parameters = [];
     private readonly List<KeyValuePair<string, Module>> _modules = [];
+    private HookList.Entry<Func<Module, Tensor, Tensor?>>[]? _forwardHooks; // null when none: the forward path's only cost
+
+    /// <summary>
+    /// Registers <paramref name="hook"/> to run after this module's forward pass (PyTorch's
+    /// <c>register_forward_hook</c>), called as <c>hook(module, output)</c>. Returning a tensor of the same shape
+    /// replaces the output, which is how units are masked or ablated without editing weights
+    /// (<see cref="UnitMask.Ablate"/>); returning null leaves it. Hooks run in registration order, each seeing the
+    /// output as the previous one left it. Which modules fire and with which output: see the remarks on <see cref="Module"/>.
+    /// </summary>
+    /// <returns>A handle whose <see cref="RemovableHandle.Remove"/> (or Dispose) takes the hook off.</returns>
+    public RemovableHandle RegisterForwardHook(Func<Module, Tensor, Tensor?> hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        var entry = new HookList.Entry<Func<Module, Tensor, Tensor?>>(hook);
+        _forwardHooks = HookList.Add(_forwardHooks, entry);
+        return new RemovableHandle(() => _forwardHooks = HookList.Remove(_forwardHooks, entry));
+    }
+
+    /// <summary>True while at least one forward hook is registered on this module.</summary>
+    public bool HasForwardHooks => _forwardHooks is not null;
+
+    /// <summary>
+    /// Runs the forward hooks over <paramref name="output"/> and returns what the forward method should return: the
+    /// output itself when there are none (one null check, no allocation), or the last replacement. Layers call it on
+    /// their output just before returning.
+    /// </summary>
+    protected Tensor RunForwardHooks(Tensor output)
+    {
+        var hooks = _forwardHooks;
+        if (hooks is null) return output;
+        ArgumentNullException.ThrowIfNull(output);
+        foreach (var entry in hooks)
+        {
+            if (entry.Hook(this, output) is not Tensor replaced) continue;
+            // Layers after this one (and the state this one returns) were shaped for the original output.
+            if (!Shapes.Equal(replaced.ShapeRef, output.ShapeRef))
+                throw new InvalidOperationException(
+                    $"{GetType().Name}: a forward hook returned shape {Shapes.Format(replaced.ShapeRef)} for an output of shape {Shapes.Format(output.ShapeRef)}; a replacement must keep the shape");
+            output = replaced;
+        }
+        return output;
+    }
 
     /// <summary>True in training mode (dropout active), false after <see cref="Eval"/>.</summary>
     public bool Training { get; private set; } = true;

@@ -209,6 +209,7 @@ public class ShapeErrorTableTests
         ["Detach"] = "any shape",
         ["To"] = "a device move, not a shape",
         ["RequireGrad"] = "a flag",
+        ["RetainGrad"] = "a flag (refuses only a tensor that needs no gradient)",
         ["get_Grad"] = "a property (the gradient; Optimizer.Step checks its shape: row)",
         ["CheckFinite"] = "checks values, not shapes",
         ["Scalar"] = "rank 0 by definition",

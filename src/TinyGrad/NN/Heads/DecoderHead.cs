@@ -33,13 +33,13 @@ public abstract class DecoderHead : OutputHead
     {
         string op = $"{KindName}_log_probs";
         CheckHidden(op, hidden, _decoder);
-        return HeadNll.LogProbs(op, Normalizer, hidden, _decoder.Weight, _decoder.Bias!);
+        return RunForwardHooks(HeadNll.LogProbs(op, Normalizer, hidden, _decoder.Weight, _decoder.Bias!));
     }
 
     /// <inheritdoc/>
     public override Tensor LogProbsComposed(Tensor hidden)
     {
         CheckHidden($"{KindName}_log_probs_composed", hidden, _decoder);
-        return NormalizeComposed(_decoder.Forward(hidden), Normalizer);
+        return RunForwardHooks(NormalizeComposed(_decoder.Forward(hidden), Normalizer));
     }
 }

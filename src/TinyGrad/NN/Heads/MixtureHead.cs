@@ -91,7 +91,7 @@ public abstract class MixtureHead : OutputHead
         string op = $"{KindName}_log_probs";
         CheckHidden(op, hidden, Latent);
         var (logPrior, contexts) = Mix(hidden);
-        return MixtureNll.LogProbs(op, Normalizer, logPrior, contexts, _decoder.Weight, _decoder.Bias!, ChunkRows);
+        return RunForwardHooks(MixtureNll.LogProbs(op, Normalizer, logPrior, contexts, _decoder.Weight, _decoder.Bias!, ChunkRows));
     }
 
     /// <inheritdoc/>
@@ -102,7 +102,7 @@ public abstract class MixtureHead : OutputHead
         int n = hidden.Size(0);
         var (logPrior, contexts) = Mix(hidden);
         var components = NormalizeComposed(_decoder.Forward(contexts), Normalizer).Reshape(n, Experts, VocabSize);
-        return (logPrior.Reshape(n, Experts, 1) + components).LogSumExp(1);
+        return RunForwardHooks((logPrior.Reshape(n, Experts, 1) + components).LogSumExp(1));
     }
 
     /// <summary>The log prior [N, K] and the latent contexts [N·K, E] (row n·K + k is expert k of row n).</summary>

@@ -58,7 +58,7 @@ public abstract class OutputHead : Module
     /// <summary>The decoder [V, in] (in = d, or E for the mixtures), whose weight may be tied to an embedding.</summary>
     public abstract Linear Decoder { get; }
 
-    /// <summary>Log-probabilities [N, V] of every word for hidden states [N, d] (fused; differentiable).</summary>
+    /// <summary>Log-probabilities [N, V] of every word for hidden states [N, d] (fused; differentiable). Forward hooks on the head see them.</summary>
     public abstract Tensor LogProbs(Tensor hidden);
 
     /// <summary>
@@ -67,7 +67,7 @@ public abstract class OutputHead : Module
     /// </summary>
     public abstract Tensor Nll(Tensor hidden, int[] targets, Reduction reduction = Reduction.Mean);
 
-    /// <summary>The same log-probabilities as <see cref="LogProbs"/>, composed from primitive tensor ops on the tape.</summary>
+    /// <summary>The same log-probabilities as <see cref="LogProbs"/>, composed from primitive tensor ops on the tape. Forward hooks on the head see them.</summary>
     public abstract Tensor LogProbsComposed(Tensor hidden);
 
     /// <summary>The same loss as <see cref="Nll"/>, composed from primitive ops (−log-probabilities gathered at the targets).</summary>
