@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The Brown result set (issue 16): the four heads, and softmax/sigsoftmax as the bottleneck tightens (d = nhidlast =
+# emsize, tied). Each configuration is one `train` run (resumable: rerunning the script continues an interrupted run
+# from its state with --resume), then `rank` over 2,000 test contexts, then `eval --dynamic`; its summary lands in
+# docs/results/brown/<name>.json. Finished configurations are skipped, so the script can be rerun across sessions.
+#
+# Usage: scripts/brown.sh [sweep|heads|all]   (run it in the background: nohup scripts/brown.sh all > brown.log 2>&1 &)
+# Env: BROWN_DATA (default ../shared/data/brown), RUNS (checkpoints, default ../runs/brown), WORDLM (a published
+# WordLM, default: `dotnet run` of examples/WordLM), EPOCHS (default 6).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${BROWN_DATA:-../shared/data/brown}
+runs=${RUNS:-../runs/brown}
+epochs=${EPOCHS:-6}
+out=docs/results/brown
+mkdir -p "$runs" "$out"
+if [ -n "${WORDLM:-}" ]; then wordlm=(dotnet "$WORDLM"); else wordlm=(dotnet run -c Release --project examples/WordLM --); fi
+[ -d "$data" ] || { echo "brown.sh: $data is missing (the Brown corpus, ../shared/data/brown)"; exit 1; }
+
+# name head d [extra train options...]
+run() {
+  local name=$1 head=$2 d=$3; shift 3
+  local model="$runs/$name.safetensors" summary="$out/$name.json"
+  if [ -f "$summary" ]; then echo "== $name: done ($summary)"; return; fi
+  echo "== $name: train ($(date -u +%H:%M:%S))"
+  local resume=()
+  [ -f "$model.state" ] && resume=(--resume "$model.state")
+  local t0=$SECONDS
+  "${wordlm[@]}" train --data "$data" --head "$head" --emsize "$d" --nhidlast "$d" --nhid 128 --nlayers 2 \
+    --epochs "$epochs" --batch-size 32 --bptt 35 --log-interval 500 --seed 1 --save "$model" \
+    --metrics-json "$runs/$name.train.json" "${resume[@]}" "$@"
+  local train_s=$((SECONDS - t0)); t0=$SECONDS
+  echo "== $name: rank"
+  "${wordlm[@]}" rank --checkpoint "$model" --data "$data" --contexts 2000 --metrics-json "$runs/$name.rank.json"
+  local rank_s=$((SECONDS - t0)); t0=$SECONDS
+  echo "== $name: dynamic evaluation"
+  "${wordlm[@]}" eval --checkpoint "$model" --data "$data" --dynamic --dynamic-max-batches 1000 --metrics-json "$runs/$name.dynamic.json"
+  local dyn_s=$((SECONDS - t0))
+  python3 - "$runs/$name" "$summary" "$train_s" "$rank_s" "$dyn_s" <<'PY'
+import json, sys
+base, summary, train_s, rank_s, dyn_s = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+train = json.load(open(base + ".train.json"))
+rank = json.load(open(base + ".rank.json"))
+dyn = json.load(open(base + ".dynamic.json"))
+row = {"head": train["head"], "d": train["config"]["nhidlast"], "parameters": train["parameters"],
+       "valid_ppl": train["valid_ppl"], "test_ppl": train["test_ppl"], "test_ppl_dynamic": dyn["ppl"],
+       "rank": rank["rank"], "rank_bound": rank["bound"], "rank_contexts": rank["contexts"],
+       "valid_ppl_by_epoch": train["valid_ppl_by_epoch"],
+       "wall_seconds": {"train": train_s, "rank": rank_s, "dynamic_eval": dyn_s},
+       "dynamic": {k: dyn[k] for k in ("dynamic_lr", "dynamic_lambda", "dynamic_bptt")},
+       "config": train["config"]}
+json.dump(row, open(summary, "w"), indent=1)
+print(f"{row['head']} d={row['d']}: test ppl {row['test_ppl']:.2f}, dynamic {row['test_ppl_dynamic']:.2f}, rank {row['rank']} (bound {row['rank_bound']})")
+PY
+}
+
+what=${1:-all}
+if [ "$what" = sweep ] || [ "$what" = all ]; then
+  for d in 16 32 64 128; do
+    for head in softmax sigsoftmax; do run "sweep-d$d-$head" "$head" "$d"; done
+  done
+fi
+if [ "$what" = heads ] || [ "$what" = all ]; then
+  # softmax and sigsoftmax at d = 32 are the sweep's rows; the mixtures add K = 4 experts at the same d.
+  for head in mos moss; do run "heads-d32-$head" "$head" 32 --experts 4; done
+fi
