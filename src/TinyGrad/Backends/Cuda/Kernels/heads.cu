@@ -1,4 +1,4 @@
-// The output heads' row kernels (see IBackend.Heads.cs for the row conventions: chunk matrices z, y, dz, gy, comp
+// The output heads' row kernels (see IHeadKernels.cs for the row conventions: chunk matrices z, y, dz, gy, comp
 // start at row 0; per-row vectors targets, stats, loss, rowGrad, logPrior and the mixture output start at firstRow).
 // Formulas match CpuBackend.Heads.cs, including its log-space sigsoftmax:
 //   w = z + log σ(z) = z + min(z, 0) − log1p(e^−|z|),   e^w = e^(z + min(z, 0)) / (1 + e^−|z|),
@@ -6,9 +6,14 @@
 // where z + min(z, 0) is exact and e^−|z| ≤ 1, so logits of ±1e4 neither overflow nor underflow to 0/0.
 // w rises with z, so the row maximum of w is w(max z).
 
+// The sigsoftmax's pieces, written once (the definition is NormalizerReference in Ops/Sigsoftmax.cs):
+// lead = z + min(z, 0) (exact: z or 2z) and tail = e^−|z| ≤ 1, so e^w = e^lead / (1 + tail).
+__device__ __forceinline__ float tg_lead(float z) { return z + fminf(z, 0.f); }
+__device__ __forceinline__ float tg_tail(float z) { return expf(-fabsf(z)); }
+
 __device__ __forceinline__ float tg_w(int kind, float z)
 {
-    return kind == NORM_SOFTMAX ? z : z + fminf(z, 0.f) - log1pf(expf(-fabsf(z)));
+    return kind == NORM_SOFTMAX ? z : tg_lead(z) - log1pf(tg_tail(z));
 }
 
 // p = e^((w − m) − logSum) for one element, and w'(z) in dw.
@@ -19,9 +24,9 @@ __device__ __forceinline__ float tg_p(int kind, float z, float m, float logSum, 
         *dw = 1.f;
         return expf(z - m - logSum);
     }
-    float t = expf(-fabsf(z)), inv = 1.f / (1.f + t);
+    float t = tg_tail(z), inv = 1.f / (1.f + t);
     *dw = 1.f + (z >= 0.f ? t : 1.f) * inv;
-    return expf(z + fminf(z, 0.f) - m - logSum) * inv;
+    return expf(tg_lead(z) - m - logSum) * inv;
 }
 
 // m = w(max z), or 0 when the maximum is not finite (so that w − m is never ∞ − ∞). Block-wide.
@@ -93,7 +98,7 @@ extern "C" __global__ void tg_head_nll(int kind, const float* z, const int* targ
         {
             float zj = zr[j];
             if (kind == NORM_SOFTMAX) s += expf(zj - m);
-            else s += expf(zj + fminf(zj, 0.f) - m) / (1.f + expf(-fabsf(zj)));
+            else s += expf(tg_lead(zj) - m) / (1.f + tg_tail(zj));
         }
         float logSum = logf(tg_block_sum(s));
         if (threadIdx.x == 0)
