@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Collects the Brown runs of scripts/brown.sh (docs/results/brown/*.json) into docs/results/brown.json (the four heads
+at d = 32), docs/results/brown-sweep.json (softmax and sigsoftmax, and whatever else ran, for every d), two SVG plots
+(test perplexity and rank of log P against d, one line per head) and Markdown tables on stdout. Plain Python, no
+packages. Run: python3 scripts/brown_report.py"""
+import glob
+import json
+import os
+
+root = os.path.join(os.path.dirname(__file__), "..", "docs", "results")
+rows = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(root, "brown", "*.json")))]
+sweep = sorted([r for r in rows if r["config"]["experts"] == 1], key=lambda r: (r["d"], r["head"]))
+heads = [r for r in rows if r["d"] == 32]
+order = {"softmax": 0, "sigsoftmax": 1, "mos": 2, "moss": 3}
+heads.sort(key=lambda r: order[r["head"]])
+json.dump(heads, open(os.path.join(root, "brown.json"), "w"), indent=1)
+json.dump(sweep, open(os.path.join(root, "brown-sweep.json"), "w"), indent=1)
+
+
+def minutes(r):
+    w = r["wall_seconds"]
+    return f"{w['train'] / 60:.1f} + {w['rank'] / 60:.1f} + {w['dynamic_eval'] / 60:.1f}"
+
+
+def table(rs):
+    print("| head | d | parameters | valid ppl | test ppl | test ppl, dynamic eval | rank of log P (bound d + 2) | minutes (train + rank + dynamic) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rs:
+        print(f"| {r['head']} | {r['d']} | {r['parameters']:,} | {r['valid_ppl']:.2f} | {r['test_ppl']:.2f} | "
+              f"{r['test_ppl_dynamic']:.2f} | {r['rank']} ({r['rank_bound']}) | {minutes(r)} |")
+
+
+def svg(path, key, ylabel, log=False):
+    import math
+    by_head = {}
+    for r in sweep:
+        by_head.setdefault(r["head"], []).append((r["d"], r[key]))
+    if not by_head:
+        return
+    ds = sorted({d for pts in by_head.values() for d, _ in pts})
+    ys = [y for pts in by_head.values() for _, y in pts]
+    w, h, pad = 520, 340, 60
+    x_of = lambda d: pad + (math.log2(d) - math.log2(ds[0])) / max(1e-9, math.log2(ds[-1]) - math.log2(ds[0])) * (w - 2 * pad) if len(ds) > 1 else w / 2
+    lo, hi = min(ys), max(ys)
+    lo, hi = (lo - 0.05 * (hi - lo + 1), hi + 0.05 * (hi - lo + 1))
+    y_of = lambda y: h - pad + (pad - h + pad) * (y - lo) / (hi - lo)
+    colors = {"softmax": "#1f77b4", "sigsoftmax": "#d62728", "mos": "#2ca02c", "moss": "#9467bd"}
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="black"/>',
+           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="black"/>',
+           f'<text x="{w / 2}" y="{h - 15}" text-anchor="middle">d (nhidlast = emsize), log scale</text>',
+           f'<text x="15" y="{h / 2}" text-anchor="middle" transform="rotate(-90 15 {h / 2})">{ylabel}</text>']
+    for d in ds:
+        out.append(f'<text x="{x_of(d):.1f}" y="{h - pad + 16}" text-anchor="middle">{d}</text>')
+    for k in range(5):
+        y = lo + (hi - lo) * k / 4
+        out.append(f'<text x="{pad - 6}" y="{y_of(y) + 4:.1f}" text-anchor="end">{y:.0f}</text>')
+    for i, (head, pts) in enumerate(sorted(by_head.items(), key=lambda kv: order[kv[0]])):
+        pts.sort()
+        c = colors[head]
+        out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (c, " ".join(f"{x_of(d):.1f},{y_of(y):.1f}" for d, y in pts)))
+        for d, y in pts:
+            out.append(f'<circle cx="{x_of(d):.1f}" cy="{y_of(y):.1f}" r="3" fill="{c}"/>')
+        out.append(f'<text x="{w - pad - 80}" y="{pad + 16 * i}" fill="{c}">{head}</text>')
+    if key == "rank":
+        pts = [(d, d + 2) for d in ds]
+        out.append('<polyline fill="none" stroke="gray" stroke-dasharray="4 3" points="%s"/>' % " ".join(f"{x_of(d):.1f},{y_of(y):.1f}" for d, y in pts))
+        out.append(f'<text x="{w - pad - 80}" y="{pad + 16 * len(by_head)}" fill="gray">d + 2</text>')
+    out.append("</svg>")
+    open(path, "w").write("\n".join(out))
+
+
+svg(os.path.join(root, "brown-sweep-ppl.svg"), "test_ppl", "test perplexity (batch size 1)")
+svg(os.path.join(root, "brown-sweep-rank.svg"), "rank", "rank of log P over 2,000 contexts")
+print("Four heads at d = 32:\n")
+table(heads)
+print("\nThe sweep:\n")
+table(sweep)
