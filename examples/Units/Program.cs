@@ -50,7 +50,7 @@ bool failed = false;
 // The first sentence of the test split (through its <eos>), read from a zero state, as the test split starts.
 // ForwardLayers runs the model once with the fused LSTM and keeps every layer's output; UnrollLayer then replays the
 // last layer one step at a time with plain ops, so its gates and cell state are tensors we can read.
-vocab.TryGetId(Vocabulary.Eos, out int eos);
+int eos = vocab.TryGetId(Vocabulary.Eos, out int eosId) ? eosId : -1; // a text without line ends has none
 int length = Math.Min(maxWords, Array.IndexOf(test, eos) is int end and >= 0 ? end + 1 : test.Length);
 int[] sentence = test[..length];
 string[] words = [.. sentence.Select(id => vocab[id])];
