@@ -104,7 +104,11 @@ public class ProtocolParityTests
                 for (int u = 0; u < width; u++)
                 {
                     float at = dropped[(t * B + b) * width + u], first = dropped[b * width + u], c = clean[(t * B + b) * width + u];
-                    Assert.Equal(first, at); // locked: the same unit of the same stream, dropped or scaled at every step
+                    // Locked: the same unit of the same stream is dropped (or kept) at every step. (Equal rows at different
+                    // positions of a GEMM may round differently by an ulp on some SIMD paths, so kept values are compared
+                    // to a tolerance.)
+                    Assert.Equal(first == 0f, at == 0f);
+                    Assert.True(Math.Abs(at - first) <= 1e-6f * (1 + Math.Abs(first)), $"step {t}: {at} vs step 0: {first}");
                     Assert.True(at == 0f || Math.Abs(at - 2f * c) <= 1e-6f * (1 + Math.Abs(c)), $"{at} is neither 0 nor 2·{c}");
                     if (at == 0f && c != 0f) zeros++;
                 }
