@@ -9,9 +9,9 @@ import os
 
 root = os.path.join(os.path.dirname(__file__), "..", "docs", "results")
 rows = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(root, "brown", "*.json")))]
-sweep = sorted([r for r in rows if r["config"]["experts"] == 1], key=lambda r: (r["d"], r["head"]))
-heads = [r for r in rows if r["d"] == 32]
 order = {"softmax": 0, "sigsoftmax": 1, "mos": 2, "moss": 3}
+sweep = sorted([r for r in rows if r["config"]["experts"] == 1], key=lambda r: (r["d"], order[r["head"]]))
+heads = [r for r in rows if r["d"] == 32]
 heads.sort(key=lambda r: order[r["head"]])
 json.dump(heads, open(os.path.join(root, "brown.json"), "w"), indent=1)
 json.dump(sweep, open(os.path.join(root, "brown-sweep.json"), "w"), indent=1)
