@@ -43,15 +43,8 @@ public static class DataSource
     public static Splits Resolve(TrainOptions o)
     {
         ArgumentNullException.ThrowIfNull(o);
-        int given = new[] { o.Train, o.Valid, o.Test }.Count(f => f is not null);
-        if (o.Data is not null && given > 0) throw new ArgumentException("give either --data DIR or --train/--valid/--test, not both");
-        if (given is > 0 and < 3) throw new ArgumentException("--train, --valid and --test go together: give all three");
-        if (o.Data is not null)
-        {
-            var (train, valid, test) = FindFiles(o.Data);
-            return FromFiles(train, valid, test);
-        }
-        return given == 3 ? FromFiles(o.Train!, o.Valid!, o.Test!) : Synthetic(o.Seed);
+        var files = InputFiles(o); // checks the combination of options
+        return files.Count == 0 ? Synthetic(o.Seed) : FromFiles(files[0].Path, files[1].Path, files[2].Path);
     }
 
     /// <summary>

@@ -13,18 +13,9 @@ public abstract class KernelFamilyTests(Device device) : OnDevice(device)
 {
     private IBackend Be => Device.Backend;
 
-    private static float[] Random(int n, float scale, int seed)
-    {
-        var rnd = new Random(seed);
-        return [.. Enumerable.Range(0, n).Select(_ => (float)(rnd.NextDouble() * 2 - 1) * scale)];
-    }
+    private static float[] Random(int n, float scale, int seed) => HostArrays.Random(n, scale, seed);
 
-    private float[] Read(Storage s, int n)
-    {
-        var a = new float[n];
-        Be.ToHost(s, a);
-        return a;
-    }
+    private float[] Read(Storage s, int n) => HostArrays.Read(Be, s, n);
 
     private static void Close(float[] want, float[] got, string what, double tolerance = 2e-6)
     {

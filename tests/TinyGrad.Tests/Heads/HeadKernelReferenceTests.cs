@@ -19,18 +19,9 @@ public abstract class HeadKernelReferenceTests(Device device) : OnDevice(device)
 
     private IBackend Be => Device.Backend;
 
-    private static float[] Random(int n, float scale, int seed)
-    {
-        var rnd = new Random(seed);
-        return [.. Enumerable.Range(0, n).Select(_ => (float)(rnd.NextDouble() * 2 - 1) * scale)];
-    }
+    private static float[] Random(int n, float scale, int seed) => HostArrays.Random(n, scale, seed);
 
-    private float[] Read(Storage s, int n)
-    {
-        var a = new float[n];
-        Be.ToHost(s, a);
-        return a;
-    }
+    private float[] Read(Storage s, int n) => HostArrays.Read(Be, s, n);
 
     private static void Close(double want, float got, string what) =>
         Assert.True(Math.Abs(got - want) <= 2e-6 + 2e-6 * Math.Abs(want), $"{what}: want {want:G9}, got {got:G9}");
