@@ -1,6 +1,6 @@
-using TinyGrad.Backends.Cpu;
 using System.Diagnostics;
 using System.Globalization;
+using TinyGrad.Backends.Cpu;
 using TinyGrad.NN;
 
 namespace TinyGrad.Bench;

@@ -77,7 +77,10 @@ public static class CompareCommand
         // training anything keeps a bad option from surfacing only after the first heads have run for minutes.
         var runs = heads.Select(h => o with
         {
-            Head = h, Experts = HeadKinds.IsMixture(h) ? o.Experts : 0, Save = o.Save is null ? null : HeadPath(o.Save, h), MetricsJson = null,
+            Head = h,
+            Experts = HeadKinds.IsMixture(h) ? o.Experts : 0,
+            Save = o.Save is null ? null : HeadPath(o.Save, h),
+            MetricsJson = null,
         }).ToList();
         foreach (var run in runs) TrainCommand.ConfigFor(run, splits.Vocabulary.Count);
 

@@ -57,7 +57,10 @@ public static class EvalCommand
                 var trainTokens = DataSource.TrainTokensFor("eval", p.GetValue(data), testFile, p.GetValue(train), vocab);
                 var options = new DynamicEvaluationOptions
                 {
-                    Lr = p.GetValue(dynamicLr), Lambda = p.GetValue(dynamicLambda), Bptt = p.GetValue(dynamicBptt), StatsMaxBatches = p.GetValue(dynamicMaxBatches),
+                    Lr = p.GetValue(dynamicLr),
+                    Lambda = p.GetValue(dynamicLambda),
+                    Bptt = p.GetValue(dynamicBptt),
+                    StatsMaxBatches = p.GetValue(dynamicMaxBatches),
                 };
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 var adapted = DynamicEvaluation.Evaluate(model, trainTokens, tokens, options).Result;
@@ -65,8 +68,14 @@ public static class EvalCommand
                 {
                     File.WriteAllText(dm, JsonSerializer.Serialize(new
                     {
-                        loss = adapted.Loss, ppl = adapted.Perplexity, tokens = adapted.Tokens, dynamic = true,
-                        dynamic_lr = options.Lr, dynamic_lambda = options.Lambda, dynamic_bptt = options.Bptt, seconds = clock.Elapsed.TotalSeconds,
+                        loss = adapted.Loss,
+                        ppl = adapted.Perplexity,
+                        tokens = adapted.Tokens,
+                        dynamic = true,
+                        dynamic_lr = options.Lr,
+                        dynamic_lambda = options.Lambda,
+                        dynamic_bptt = options.Bptt,
+                        seconds = clock.Elapsed.TotalSeconds,
                     }));
                 }
                 Console.WriteLine($"test loss {adapted.Loss:F4} | test ppl {adapted.Perplexity:F2} (dynamic evaluation: lr {options.Lr}, lambda {options.Lambda}, bptt {options.Bptt}; {clock.Elapsed.TotalSeconds:F1} s)");

@@ -23,7 +23,10 @@ public sealed record LogProbRankResult(RankResult Rank, int Bound, string BoundN
     /// <summary>The <c>rank --metrics-json</c> object of the command-line contract.</summary>
     public Dictionary<string, object> ToJsonObject() => new()
     {
-        ["rank"] = Rank.Rank, ["bound"] = Bound, ["contexts"] = Contexts, ["vocab"] = Vocab,
+        ["rank"] = Rank.Rank,
+        ["bound"] = Bound,
+        ["contexts"] = Contexts,
+        ["vocab"] = Vocab,
     };
 
     /// <summary>The figures as <c>rank</c> prints them (and <c>compare</c> after each head).</summary>

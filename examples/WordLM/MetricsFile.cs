@@ -10,7 +10,8 @@ public static class MetricsFile
     // for it, so it is written as the string "Infinity" rather than failing the whole write.
     private static readonly JsonSerializerOptions Indented = new()
     {
-        WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     /// <summary>Serialises <paramref name="metrics"/> (an object or a list of objects) to <paramref name="path"/>.</summary>

@@ -25,8 +25,14 @@ public sealed record TrainMetrics(HeadKind Head, long Parameters, long Steps, do
     {
         var metrics = new Dictionary<string, object?>
         {
-            ["head"] = HeadKinds.Name(Head), ["parameters"] = Parameters, ["steps"] = Steps, ["seconds"] = Seconds,
-            ["tokens_per_second"] = TokensPerSecond, ["train_ppl"] = TrainPpl, ["valid_ppl"] = ValidPpl, ["test_ppl"] = TestPpl,
+            ["head"] = HeadKinds.Name(Head),
+            ["parameters"] = Parameters,
+            ["steps"] = Steps,
+            ["seconds"] = Seconds,
+            ["tokens_per_second"] = TokensPerSecond,
+            ["train_ppl"] = TrainPpl,
+            ["valid_ppl"] = ValidPpl,
+            ["test_ppl"] = TestPpl,
         };
         if (OptimumPpl is double optimum) metrics["optimum_ppl"] = optimum;
         metrics["valid_ppl_by_epoch"] = ValidPplByEpoch;

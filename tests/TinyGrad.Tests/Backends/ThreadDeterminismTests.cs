@@ -1,7 +1,7 @@
 namespace TinyGrad.Tests.Backends;
 
-using TinyGrad.Backends.Cpu;
 using TinyGrad;
+using TinyGrad.Backends.Cpu;
 using TinyGrad.Data;
 using TinyGrad.Models;
 using TinyGrad.NN;

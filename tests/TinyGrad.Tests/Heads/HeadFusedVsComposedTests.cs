@@ -1,11 +1,11 @@
 namespace TinyGrad.Tests.Heads;
 
 using TinyGrad;
+using TinyGrad.Backends;
 using TinyGrad.NN;
 using TinyGrad.NN.Heads;
-using TinyGrad.Tests.Parity;
-using TinyGrad.Backends;
 using TinyGrad.Tests.Backends;
+using TinyGrad.Tests.Parity;
 
 // Each fused head against the same head composed from primitive ops through the tape, at sizes that are not
 // multiples of the SIMD width or of the chunk, for every chunk size from one row up: values, losses and every

@@ -1,8 +1,8 @@
 namespace TinyGrad.Tests.Heads;
 
 using TinyGrad;
-using TinyGrad.NN.Heads;
 using TinyGrad.Backends;
+using TinyGrad.NN.Heads;
 using TinyGrad.Tests.Backends;
 
 // Finite differences on the fused ops: every head, both outputs (NLL and the full log-probability matrix),

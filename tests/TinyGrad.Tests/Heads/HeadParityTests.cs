@@ -1,10 +1,10 @@
 namespace TinyGrad.Tests.Heads;
 
 using TinyGrad;
-using TinyGrad.NN.Heads;
-using TinyGrad.Tests.Parity;
 using TinyGrad.Backends;
+using TinyGrad.NN.Heads;
 using TinyGrad.Tests.Backends;
+using TinyGrad.Tests.Parity;
 
 /// <summary>One head case of heads.json (see tests/fixtures/make_head_fixtures.py).</summary>
 public sealed class HeadCase

@@ -1,9 +1,9 @@
 namespace TinyGrad.Tests.Models;
 
 using TinyGrad;
-using TinyGrad.NN.Heads;
 using TinyGrad.Data;
 using TinyGrad.Models;
+using TinyGrad.NN.Heads;
 using TinyGrad.Training;
 
 // Dynamic evaluation (Krause et al. 2018; MoS's dynamiceval.py): scores each window before adapting to it.

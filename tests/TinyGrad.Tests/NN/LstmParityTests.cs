@@ -1,10 +1,10 @@
 namespace TinyGrad.Tests.NN;
 
 using TinyGrad;
-using TinyGrad.NN;
-using TinyGrad.Tests.Parity;
 using TinyGrad.Backends;
+using TinyGrad.NN;
 using TinyGrad.Tests.Backends;
+using TinyGrad.Tests.Parity;
 
 public sealed class LstmWindow
 {

@@ -1,8 +1,8 @@
 namespace TinyGrad.Tests.NN;
 
 using TinyGrad;
-using TinyGrad.NN;
 using TinyGrad.Backends;
+using TinyGrad.NN;
 using TinyGrad.Tests.Backends;
 
 public abstract class LstmTests(Device device) : OnDevice(device)

@@ -1,8 +1,8 @@
 namespace TinyGrad.Tests.Parity;
 
 using TinyGrad;
-using TinyGrad.Optim;
 using TinyGrad.Backends;
+using TinyGrad.Optim;
 using TinyGrad.Tests.Backends;
 
 // Optimizer trajectories against float32 PyTorch (fixtures/optim.json, made by tests/fixtures/make_fixtures.py):

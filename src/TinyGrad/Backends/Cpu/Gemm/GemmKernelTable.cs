@@ -72,7 +72,10 @@ internal unsafe struct GemmKernelTable
 
     internal static readonly GemmKernelTable Avx512Table = new()
     {
-        MR = 12, NR = 32, SimdPacking = true, HasDotKernel = GemmDotKernel.IsSupported,
+        MR = 12,
+        NR = 32,
+        SimdPacking = true,
+        HasDotKernel = GemmDotKernel.IsSupported,
         Kernels = Concat(
         [
             Avx512Row<N1>(), Avx512Row<N2>(), Avx512Row<N3>(), Avx512Row<N4>(), Avx512Row<N5>(), Avx512Row<N6>(),
@@ -82,13 +85,17 @@ internal unsafe struct GemmKernelTable
 
     internal static readonly GemmKernelTable Avx2Table = new()
     {
-        MR = 6, NR = 16, SimdPacking = true,
+        MR = 6,
+        NR = 16,
+        SimdPacking = true,
         Kernels = Concat([Avx2Row<N1>(), Avx2Row<N2>(), Avx2Row<N3>(), Avx2Row<N4>(), Avx2Row<N5>(), Avx2Row<N6>()]),
     };
 
     internal static readonly GemmKernelTable PortableTable = new()
     {
-        MR = 4, NR = 2 * Vector<float>.Count, SimdPacking = false,
+        MR = 4,
+        NR = 2 * Vector<float>.Count,
+        SimdPacking = false,
         Kernels = Concat([PortableRow<N1>(), PortableRow<N2>(), PortableRow<N3>(), PortableRow<N4>()]),
     };
 
