@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Collects the Brown runs of scripts/brown.sh (docs/results/brown/*.json) into docs/results/brown.json (the four heads
 at d = 32), docs/results/brown-sweep.json (softmax and sigsoftmax, and whatever else ran, for every d), two SVG plots
-(test perplexity and rank of log P against d, one line per head) and Markdown tables on stdout. Plain Python, no
-packages. Run: python3 scripts/brown_report.py"""
+(test perplexity and rank of log P against d, one line per head) and Markdown tables, which it prints and also writes
+between the <!-- brown-... --> markers of docs/results.md and README.md (so the documents always show the committed
+JSON). Plain Python, no packages. Run: python3 scripts/brown_report.py"""
 import glob
 import json
 import os
@@ -23,11 +24,39 @@ def minutes(r):
 
 
 def table(rs):
-    print("| head | d | parameters | valid ppl | test ppl | test ppl, dynamic eval | rank of log P (bound d + 2) | minutes (train + rank + dynamic) |")
-    print("|---|---|---|---|---|---|---|---|")
+    lines = ["| head | d | parameters | valid ppl | test ppl | test ppl, dynamic eval | rank of log P (bound d + 2) | minutes (train + rank + dynamic) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rs:
-        print(f"| {r['head']} | {r['d']} | {r['parameters']:,} | {r['valid_ppl']:.2f} | {r['test_ppl']:.2f} | "
-              f"{r['test_ppl_dynamic']:.2f} | {r['rank']} ({r['rank_bound']}) | {minutes(r)} |")
+        lines.append(f"| {r['head']} | {r['d']} | {r['parameters']:,} | {r['valid_ppl']:.2f} | {r['test_ppl']:.2f} | "
+                     f"{r['test_ppl_dynamic']:.2f} | {r['rank']} ({r['rank_bound']}) | {minutes(r)} |")
+    return "\n".join(lines)
+
+
+def gains(rs):
+    """Sigsoftmax against softmax at each d: the relative drop in test perplexity, without and with dynamic evaluation."""
+    by = {(r["head"], r["d"]): r for r in rs}
+    lines = ["| d | bound d + 2 | sigsoftmax vs softmax, test ppl | with dynamic eval | rank: softmax / sigsoftmax |",
+             "|---:|---:|---:|---:|---:|"]
+    for d in sorted({r["d"] for r in rs}):
+        a, b = by.get(("softmax", d)), by.get(("sigsoftmax", d))
+        if a and b:
+            pct = lambda x, y: f"{100 * (y - x) / x:+.1f} % ({y:.2f} vs {x:.2f})"
+            lines.append(f"| {d} | {d + 2} | {pct(a['test_ppl'], b['test_ppl'])} | "
+                         f"{pct(a['test_ppl_dynamic'], b['test_ppl_dynamic'])} | {a['rank']} / {b['rank']} |")
+    return "\n".join(lines)
+
+
+def splice(path, marker, text):
+    """Replaces what stands between <!-- marker --> and <!-- /marker --> in path; a file without the markers is left alone."""
+    if not os.path.exists(path):
+        return
+    doc = open(path).read()
+    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    if start not in doc or end not in doc:
+        return
+    head, rest = doc.split(start, 1)
+    _, tail = rest.split(end, 1)
+    open(path, "w").write(f"{head}{start}\n{text}\n{end}{tail}")
 
 
 def svg(path, key, ylabel, log=False):
@@ -73,7 +102,14 @@ def svg(path, key, ylabel, log=False):
 
 svg(os.path.join(root, "brown-sweep-ppl.svg"), "test_ppl", "test perplexity (batch size 1)")
 svg(os.path.join(root, "brown-sweep-rank.svg"), "rank", "rank of log P over 2,000 contexts")
+tables = {"brown-heads": table(heads), "brown-table": table(sweep), "brown-gains": gains(sweep)}
+docs = os.path.join(root, "..")
+for marker, text in tables.items():
+    splice(os.path.join(docs, "results.md"), marker, text)
+    splice(os.path.join(docs, "..", "README.md"), marker, text)
 print("Four heads at d = 32:\n")
-table(heads)
+print(tables["brown-heads"])
 print("\nThe sweep:\n")
-table(sweep)
+print(tables["brown-table"])
+print("\nSigsoftmax against softmax:\n")
+print(tables["brown-gains"])
