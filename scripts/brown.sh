@@ -23,9 +23,16 @@ run() {
   local model="$runs/$name.safetensors" summary="$out/$name.json"
   if [ -f "$summary" ]; then echo "== $name: done ($summary)"; return; fi
   echo "== $name: train ($(date -u +%H:%M:%S))"
-  local resume=()
-  [ -f "$model.state" ] && resume=(--resume "$model.state")
-  local t0=$SECONDS
+  local resume=() before=0
+  if [ -f "$model.state" ]; then
+    resume=(--resume "$model.state")
+    # The training seconds the interrupted run already spent up to its last checkpoint (the trainer keeps them in the
+    # state's "sums"), so a resumed row reports the whole training time, not only this session's part.
+    before=$(python3 -c 'import json, struct, sys
+f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]
+print(int(json.loads(json.loads(f.read(n))["__metadata__"]["sums"])[2]))' "$model.state")
+  fi
+  local t0=$((SECONDS - before))
   "${wordlm[@]}" train --data "$data" --head "$head" --emsize "$d" --nhidlast "$d" --nhid 128 --nlayers 2 \
     --epochs "$epochs" --batch-size 32 --bptt 35 --log-interval 500 --seed 1 --save "$model" \
     --metrics-json "$runs/$name.train.json" "${resume[@]}" "$@"
