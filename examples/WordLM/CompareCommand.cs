@@ -71,7 +71,7 @@ public static class CompareCommand
     {
         if (o.Experts > 1 && !heads.Any(HeadKinds.IsMixture))
             throw new ArgumentException($"--experts {o.Experts} needs a mixture head (mos or moss) in --heads {string.Join(",", heads.Select(HeadKinds.Name))}");
-        PathChecks.ForTraining(o, o.Save is null ? [] : heads.Select(h => (o.Save, HeadPath(o.Save, h)))).Verify(); // before any work
+        PathChecks.ForTraining(o, o.Training.Save is not string save ? [] : heads.Select(h => (save, HeadPath(save, h)))).Verify(); // before any work
         var splits = DataSource.Resolve(o); // once: every head sees the very same streams
         // Per head: the experts only where they apply, and its own checkpoint file. Checking every shape before
         // training anything keeps a bad option from surfacing only after the first heads have run for minutes.
@@ -79,7 +79,7 @@ public static class CompareCommand
         {
             Head = h,
             Experts = HeadKinds.IsMixture(h) ? o.Experts : 0,
-            Save = o.Save is null ? null : HeadPath(o.Save, h),
+            Training = o.Training with { Save = o.Training.Save is null ? null : HeadPath(o.Training.Save, h) },
             MetricsJson = null,
         }).ToList();
         foreach (var run in runs) TrainCommand.ConfigFor(run, splits.Vocabulary.Count);

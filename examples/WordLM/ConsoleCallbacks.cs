@@ -25,7 +25,7 @@ public sealed class ConsoleCallbacks(TrainOptions o, Splits splits) : TrainingCa
         Console.WriteLine($"model: {HeadKinds.Name(config.Head)} head{(config.IsMixture ? $" (K={config.Experts})" : "")}, emsize {config.EmSize}, nhid {config.NHid}, nhidlast {config.NHidLast}, " +
                           $"{config.NLayers} layers, {(config.Tied ? "tied" : "untied")}, {info.Model.ParameterCount():N0} parameters; " +
                           (info.Device == Device.Cpu ? $"{CpuThreads.Count} threads" : info.Device == Device.Cuda ? $"cuda: {CudaBackend.Instance.Describe()}" : $"device {info.Device.Name}"));
-        _progress = new Progress(o.LogInterval, info.PlannedSteps, o.MaxSteps);
+        _progress = new Progress(o.Training.LogInterval, info.PlannedSteps, o.Training.MaxSteps);
     }
 
     /// <inheritdoc/>

@@ -44,7 +44,7 @@ public static class DataSource
     {
         ArgumentNullException.ThrowIfNull(o);
         var files = InputFiles(o); // checks the combination of options
-        return files.Count == 0 ? Synthetic(o.Seed) : FromFiles(files[0].Path, files[1].Path, files[2].Path);
+        return files.Count == 0 ? Synthetic(o.Training.Seed) : FromFiles(files[0].Path, files[1].Path, files[2].Path);
     }
 
     /// <summary>
@@ -137,7 +137,7 @@ public static class DataSource
 
     private static int[] BuiltInTokens(string verb, Vocabulary vocab, bool train)
     {
-        var corpus = SyntheticCorpus.Generate(new TrainOptions().Seed);
+        var corpus = SyntheticCorpus.Generate(new TrainingOptions().Seed);
         var split = train ? corpus.Train : corpus.Test;
         var ids = new int[split.Length];
         for (int i = 0; i < ids.Length; i++)

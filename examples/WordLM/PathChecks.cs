@@ -64,14 +64,14 @@ public sealed partial class PathChecks
         ArgumentNullException.ThrowIfNull(saves);
         var checks = new PathChecks();
         foreach (var (option, path) in DataSource.InputFiles(o)) checks.Input(option, path);
-        checks.Input("--resume", o.Resume);
-        checks.Input("--init", o.Init); // read before the first save, but kept: fine-tune into a new file
+        checks.Input("--resume", o.Training.Resume);
+        checks.Input("--init", o.Training.Init); // read before the first save, but kept: fine-tune into a new file
         foreach (var (shown, path) in saves)
         {
             if (shown == path) checks.Output("--save", path);
             else checks.Derived("--save", shown, path, $"the model file {path}");
             string state = TrainingState.PathFor(path);
-            checks.Derived("--save", shown, state, $"its training state {state}", mayReplace: o.Resume);
+            checks.Derived("--save", shown, state, $"its training state {state}", mayReplace: o.Training.Resume);
         }
         return checks.Output("--plot", o.Plot).Output("--metrics-json", o.MetricsJson);
     }

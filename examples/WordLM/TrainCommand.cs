@@ -42,8 +42,8 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var o = options.Read(parse);
-            if (saveByDefault && o.Save is null) o = o with { Save = DefaultSave };
-            PathChecks.ForTraining(o, o.Save is null ? [] : [(o.Save, o.Save)]).Verify(); // before any work
+            if (saveByDefault && o.Training.Save is null) o = o with { Training = o.Training with { Save = DefaultSave } };
+            PathChecks.ForTraining(o, o.Training.Save is not string save ? [] : [(save, save)]).Verify(); // before any work
             var result = Run(o);
             if (o.MetricsJson is not null) MetricsFile.Write(o.MetricsJson, result.Metrics.ToJsonObject());
             if (o.Plot is not null) Curves.Save(o.Plot, [result.Metrics]);
@@ -72,7 +72,7 @@ public static class TrainCommand
 
     /// <summary>
     /// Trains one model as <paramref name="o"/> says, printing progress, per-epoch validation and a summary, and
-    /// keeping the best model by validation perplexity (also in <c>o.Save</c> when given). Both <c>train</c> and
+    /// keeping the best model by validation perplexity (also in <c>o.Training.Save</c> when given). Both <c>train</c> and
     /// <c>compare</c> run this; writing metrics is the caller's business.
     /// </summary>
     /// <param name="o">The options.</param>
@@ -89,7 +89,7 @@ public static class TrainCommand
         if (o.Threads > 0) CpuThreads.Count = o.Threads;
         splits ??= DataSource.Resolve(o);
         var config = ConfigFor(o, splits.Vocabulary.Count);
-        DataSource.CheckLengths(splits, o.BatchSize, LanguageModelTrainer.EvalBatchSize); // a short split fails now, not after the epochs
+        DataSource.CheckLengths(splits, o.Training.BatchSize, LanguageModelTrainer.EvalBatchSize); // a short split fails now, not after the epochs
         var console = new ConsoleCallbacks(o, splits);
         var trainer = new LanguageModelTrainer(config, splits.Tokens, o.ToTrainingOptions(device), console);
         TrainingResult r;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TinyGrad.NN.Heads;
+using TinyGrad.Training;
 
 namespace WordLM;
 
@@ -10,13 +11,15 @@ namespace WordLM;
 /// </summary>
 public sealed class TrainOptionSet
 {
-    private static readonly TrainOptions D = new(); // the defaults live in TrainOptions, once
+    // The defaults live once: the command line's in TrainOptions, the hyper-parameters' in the library's TrainingOptions.
+    private static readonly TrainOptions D = new();
+    private static readonly TrainingOptions T = D.Training;
 
     private readonly Option<string?> _data = new("--data") { Description = "Folder with train.txt/valid.txt/test.txt, ptb.*.txt or wiki.*.tokens" };
     private readonly Option<string?> _train = new("--train") { Description = "Training text file (with --valid and --test)" };
     private readonly Option<string?> _valid = new("--valid") { Description = "Validation text file" };
     private readonly Option<string?> _test = new("--test") { Description = "Test text file" };
-    private readonly Option<ulong> _seed = new("--seed") { Description = "Seed for the built-in corpus, initialisation, dropout and batching", DefaultValueFactory = _ => D.Seed };
+    private readonly Option<ulong> _seed = new("--seed") { Description = "Seed for the built-in corpus, initialisation, dropout and batching", DefaultValueFactory = _ => T.Seed };
     private readonly Option<string> _head = new("--head") { Description = "Output layer", DefaultValueFactory = _ => HeadKinds.Name(D.Head) };
     private readonly Option<int> _experts = new("--experts") { Description = "Mixture components K (mos/moss; default 4)", DefaultValueFactory = _ => 0 };
     private readonly Option<int> _emsize = Positive("--emsize", "Embedding size", D.EmSize);
@@ -32,23 +35,23 @@ public sealed class TrainOptionSet
     private readonly Option<float?> _dropoutl = new("--dropoutl") { Description = "MoS/MoSS: locked dropout on the experts' latent contexts (default: --dropouth, as in MoS)" };
     private readonly Option<string?> _init = new("--init") { Description = "Start from the weights of this checkpoint (ours or the PyTorch reference's; it must fit the model and data options)" };
     private readonly Option<bool> _averageFromStart = new("--average-from-start") { Description = "With --optimizer asgd: average from the first step (AWD-LSTM's fine-tuning, with --init)" };
-    private readonly Option<float> _alpha = NonNegative("--alpha", "Activation regularisation (AR) coefficient", 0f);
-    private readonly Option<float> _beta = NonNegative("--beta", "Temporal activation regularisation (TAR) coefficient", 0f);
-    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, asgd (NT-ASGD) or adam", DefaultValueFactory = _ => D.Optimizer };
-    private readonly Option<float> _lr = NonNegative("--lr", "Learning rate", D.Lr);
-    private readonly Option<float> _clip = NonNegative("--clip", "Gradient-norm clipping (0: off)", D.Clip);
-    private readonly Option<float> _wdecay = NonNegative("--wdecay", "Weight decay", 0f);
-    private readonly Option<int> _epochs = Positive("--epochs", "Epochs", D.Epochs);
+    private readonly Option<float> _alpha = NonNegative("--alpha", "Activation regularisation (AR) coefficient", T.Alpha);
+    private readonly Option<float> _beta = NonNegative("--beta", "Temporal activation regularisation (TAR) coefficient", T.Beta);
+    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, asgd (NT-ASGD) or adam", DefaultValueFactory = _ => T.Optimizer };
+    private readonly Option<float> _lr = NonNegative("--lr", "Learning rate", T.Lr);
+    private readonly Option<float> _clip = NonNegative("--clip", "Gradient-norm clipping (0: off)", T.Clip);
+    private readonly Option<float> _wdecay = NonNegative("--wdecay", "Weight decay", T.WDecay);
+    private readonly Option<int> _epochs = Positive("--epochs", "Epochs", T.Epochs);
     private readonly Option<int> _maxSteps = new("--max-steps") { Description = "Stop after N optimiser steps (0: no limit)" };
-    private readonly Option<int> _batchSize = Positive("--batch-size", "Parallel streams", D.BatchSize);
-    private readonly Option<int> _bptt = Positive("--bptt", "Window length", D.Bptt);
+    private readonly Option<int> _batchSize = Positive("--batch-size", "Parallel streams", T.BatchSize);
+    private readonly Option<int> _bptt = Positive("--bptt", "Window length", T.Bptt);
     private readonly Option<bool> _variableBptt = new("--variable-bptt") { Description = "AWD-LSTM's random window length, with the learning rate scaled by length" };
-    private readonly Option<int> _nonmono = Positive("--nonmono", "NT-ASGD: switch to averaging after this many epochs without improvement", D.NonMono);
+    private readonly Option<int> _nonmono = Positive("--nonmono", "NT-ASGD: switch to averaging after this many epochs without improvement", T.NonMono);
     private readonly Option<int[]> _when = new("--when") { Description = "Epochs after which the learning rate is divided by 10 (e.g. --when 5 8; 0: never; default: after two thirds of --epochs)", AllowMultipleArgumentsPerToken = true };
-    private readonly Option<int> _patience = new("--patience") { Description = "Stop once validation has not improved for N epochs (0: never)", DefaultValueFactory = _ => D.Patience };
+    private readonly Option<int> _patience = new("--patience") { Description = "Stop once validation has not improved for N epochs (0: never)", DefaultValueFactory = _ => T.Patience };
     private readonly Option<int> _threads = new("--threads") { Description = "CPU threads (default: all cores, or TINYGRAD_THREADS)" };
     private readonly Option<string> _device = new("--device") { Description = "cpu, cuda (an NVIDIA GPU; see docs/cuda.md), or any device a program registered", DefaultValueFactory = _ => D.Device };
-    private readonly Option<int> _logInterval = Positive("--log-interval", "Steps between progress lines", D.LogInterval);
+    private readonly Option<int> _logInterval = Positive("--log-interval", "Steps between progress lines", T.LogInterval);
     private readonly Option<string?> _plot = new("--plot") { Description = "Write a PNG of validation perplexity per epoch (compare: one line per head)" };
     private readonly Option<string?> _resume = new("--resume") { Description = "Continue a run from the training state written beside its --save file (PATH.state), after its last completed epoch; pass the run's other options again" };
     private readonly Option<string?> _save = new("--save") { Description = "Keep the best model by validation perplexity here (safetensors; compare inserts the head name before the extension)" };
@@ -104,7 +107,6 @@ public sealed class TrainOptionSet
         Train = p.GetValue(_train),
         Valid = p.GetValue(_valid),
         Test = p.GetValue(_test),
-        Seed = p.GetValue(_seed),
         Head = _withHead ? HeadKinds.Parse(p.GetValue(_head)!) : D.Head,
         Experts = p.GetValue(_experts),
         EmSize = p.GetValue(_emsize),
@@ -112,35 +114,40 @@ public sealed class TrainOptionSet
         NHidLast = p.GetValue(_nhidlast),
         NLayers = p.GetValue(_nlayers),
         Tied = p.GetValue(_tied),
-        Dropout = p.GetValue(_dropout),
-        DropoutH = p.GetValue(_dropouth),
-        DropoutI = p.GetValue(_dropouti),
-        DropoutE = p.GetValue(_dropoute),
-        WDrop = p.GetValue(_wdrop),
-        DropoutL = p.GetValue(_dropoutl),
-        Init = p.GetValue(_init),
-        AverageFromStart = p.GetValue(_averageFromStart),
-        Alpha = p.GetValue(_alpha),
-        Beta = p.GetValue(_beta),
-        Optimizer = p.GetValue(_optimizer)!,
-        Lr = p.GetValue(_lr),
-        Clip = p.GetValue(_clip),
-        WDecay = p.GetValue(_wdecay),
-        Epochs = p.GetValue(_epochs),
-        MaxSteps = p.GetValue(_maxSteps),
-        BatchSize = p.GetValue(_batchSize),
-        Bptt = p.GetValue(_bptt),
-        VariableBptt = p.GetValue(_variableBptt),
-        NonMono = p.GetValue(_nonmono),
-        When = p.GetResult(_when) is null ? null : [.. p.GetValue(_when)!.Where(e => e > 0)],
-        Patience = p.GetValue(_patience),
         Threads = p.GetValue(_threads),
         Device = p.GetValue(_device)!,
-        LogInterval = p.GetValue(_logInterval),
-        Save = p.GetValue(_save),
-        Resume = p.GetValue(_resume),
         Plot = p.GetValue(_plot),
         MetricsJson = p.GetValue(_metricsJson),
+        Training = new()
+        {
+            Seed = p.GetValue(_seed),
+            Dropout = p.GetValue(_dropout),
+            DropoutH = p.GetValue(_dropouth),
+            DropoutI = p.GetValue(_dropouti),
+            DropoutE = p.GetValue(_dropoute),
+            WDrop = p.GetValue(_wdrop),
+            DropoutL = p.GetValue(_dropoutl),
+            Init = p.GetValue(_init),
+            AverageFromStart = p.GetValue(_averageFromStart),
+            Alpha = p.GetValue(_alpha),
+            Beta = p.GetValue(_beta),
+            Optimizer = p.GetValue(_optimizer)!,
+            Lr = p.GetValue(_lr),
+            Clip = p.GetValue(_clip),
+            WDecay = p.GetValue(_wdecay),
+            Epochs = p.GetValue(_epochs),
+            MaxSteps = p.GetValue(_maxSteps),
+            BatchSize = p.GetValue(_batchSize),
+            Bptt = p.GetValue(_bptt),
+            VariableBptt = p.GetValue(_variableBptt),
+            NonMono = p.GetValue(_nonmono),
+            // "--when 0" alone means never: an empty schedule, not the default one that null stands for.
+            When = p.GetResult(_when) is null ? null : p.GetValue(_when)!.Where(e => e > 0).ToArray(),
+            Patience = p.GetValue(_patience),
+            LogInterval = p.GetValue(_logInterval),
+            Save = p.GetValue(_save),
+            Resume = p.GetValue(_resume),
+        },
     };
 
     private static Option<int> Positive(string name, string description, int fallback)
