@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Collects the Brown runs of scripts/brown.sh (docs/results/brown/*.json) into docs/results/brown.json (the four heads
-at d = 32), docs/results/brown-sweep.json (softmax and sigsoftmax, and whatever else ran, for every d), two SVG plots
-(test perplexity and rank of log P against d, one line per head) and Markdown tables, which it prints and also writes
+at d = 32), docs/results/brown-sweep.json (softmax and sigsoftmax, and whatever else ran, for every d), three SVG plots
+(validation perplexity per epoch of the four heads; test perplexity and rank of log P against d, one line per head) and Markdown tables, which it prints and also writes
 between the <!-- brown-... --> markers of docs/results.md and README.md (so the documents always show the committed
 JSON). Plain Python, no packages. Run: python3 scripts/brown_report.py"""
 import glob
@@ -59,15 +59,18 @@ def splice(path, marker, text):
     open(path, "w").write(f"{head}{start}\n{text}\n{end}{tail}")
 
 
-def svg(path, key, ylabel, log=False):
+def svg(path, key, ylabel, dashed=None):
+    """One line per head of r[key] against d; with dashed, a second, dashed line per head of r[dashed]."""
     import math
-    by_head = {}
+    by_head, by_head2 = {}, {}
     for r in sweep:
         by_head.setdefault(r["head"], []).append((r["d"], r[key]))
+        if dashed:
+            by_head2.setdefault(r["head"], []).append((r["d"], r[dashed]))
     if not by_head:
         return
     ds = sorted({d for pts in by_head.values() for d, _ in pts})
-    ys = [y for pts in by_head.values() for _, y in pts]
+    ys = [y for pts in list(by_head.values()) + list(by_head2.values()) for _, y in pts]
     w, h, pad = 520, 340, 60
     x_of = lambda d: pad + (math.log2(d) - math.log2(ds[0])) / max(1e-9, math.log2(ds[-1]) - math.log2(ds[0])) * (w - 2 * pad) if len(ds) > 1 else w / 2
     lo, hi = min(ys), max(ys)
@@ -92,6 +95,11 @@ def svg(path, key, ylabel, log=False):
         for d, y in pts:
             out.append(f'<circle cx="{x_of(d):.1f}" cy="{y_of(y):.1f}" r="3" fill="{c}"/>')
         out.append(f'<text x="{w - pad - 80}" y="{pad + 16 * i}" fill="{c}">{head}</text>')
+        if head in by_head2:
+            pts2 = sorted(by_head2[head])
+            out.append('<polyline fill="none" stroke="%s" stroke-width="2" stroke-dasharray="6 4" points="%s"/>' % (c, " ".join(f"{x_of(d):.1f},{y_of(y):.1f}" for d, y in pts2)))
+    if dashed:
+        out.append(f'<text x="{w - pad - 80}" y="{pad + 16 * len(by_head)}" fill="gray">dashed: {dashed.replace("test_ppl_", "")}</text>')
     if key == "rank":
         pts = [(d, d + 2) for d in ds]
         out.append('<polyline fill="none" stroke="gray" stroke-dasharray="4 3" points="%s"/>' % " ".join(f"{x_of(d):.1f},{y_of(y):.1f}" for d, y in pts))
@@ -100,7 +108,42 @@ def svg(path, key, ylabel, log=False):
     open(path, "w").write("\n".join(out))
 
 
-svg(os.path.join(root, "brown-sweep-ppl.svg"), "test_ppl", "test perplexity (batch size 1)")
+def epochs_svg(path, rs):
+    """Validation perplexity per epoch, one line per head: the four heads' training curves at d = 32."""
+    if not rs:
+        return
+    w, h, pad = 520, 340, 60
+    n = max(len(r["valid_ppl_by_epoch"]) for r in rs)
+    ys = [y for r in rs for y in r["valid_ppl_by_epoch"]]
+    lo, hi = min(ys), max(ys)
+    lo, hi = lo - 0.05 * (hi - lo + 1), hi + 0.05 * (hi - lo + 1)
+    x_of = lambda e: pad + (e - 1) / max(1, n - 1) * (w - 2 * pad)
+    y_of = lambda y: h - pad - (y - lo) / (hi - lo) * (h - 2 * pad)
+    colors = {"softmax": "#1f77b4", "sigsoftmax": "#d62728", "mos": "#2ca02c", "moss": "#9467bd"}
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="black"/>',
+           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="black"/>',
+           f'<text x="{w / 2}" y="{h - 15}" text-anchor="middle">epoch</text>',
+           f'<text x="15" y="{h / 2}" text-anchor="middle" transform="rotate(-90 15 {h / 2})">validation perplexity (d = 32)</text>']
+    for e in range(1, n + 1):
+        out.append(f'<text x="{x_of(e):.1f}" y="{h - pad + 16}" text-anchor="middle">{e}</text>')
+    for k in range(5):
+        y = lo + (hi - lo) * k / 4
+        out.append(f'<text x="{pad - 6}" y="{y_of(y) + 4:.1f}" text-anchor="end">{y:.0f}</text>')
+    for i, r in enumerate(rs):
+        c = colors[r["head"]]
+        pts = list(enumerate(r["valid_ppl_by_epoch"], start=1))
+        out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (c, " ".join(f"{x_of(e):.1f},{y_of(y):.1f}" for e, y in pts)))
+        for e, y in pts:
+            out.append(f'<circle cx="{x_of(e):.1f}" cy="{y_of(y):.1f}" r="3" fill="{c}"/>')
+        out.append(f'<text x="{w - pad - 80}" y="{pad + 16 * i}" fill="{c}">{r["head"]}</text>')
+    out.append("</svg>")
+    open(path, "w").write("\n".join(out))
+
+
+epochs_svg(os.path.join(root, "brown-heads.svg"), heads)
+svg(os.path.join(root, "brown-sweep-ppl.svg"), "test_ppl", "test perplexity (batch size 1)", dashed="test_ppl_dynamic")
 svg(os.path.join(root, "brown-sweep-rank.svg"), "rank", "rank of log P over 2,000 contexts")
 tables = {"brown-heads": table(heads), "brown-table": table(sweep), "brown-gains": gains(sweep)}
 docs = os.path.join(root, "..")
