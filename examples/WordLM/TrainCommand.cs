@@ -112,7 +112,7 @@ public static class TrainCommand
         var t = trainer.Options;
         return new Dictionary<string, object?>
         {
-            ["head"] = o.Head,
+            ["head"] = HeadKinds.Name(o.Head), // by name: the enum would serialise as a bare number
             ["emsize"] = config.EmSize,
             ["nhid"] = config.NHid,
             ["nhidlast"] = config.NHidLast,

@@ -53,6 +53,19 @@ public sealed class CommandLineTests(WordLMFixture fixture) : IDisposable
             Assert.True(train.RootElement.TryGetProperty(key, out _), $"metrics lack '{key}'");
         double testPpl = train.RootElement.GetProperty("test_ppl").GetDouble();
         Assert.InRange(testPpl, 1.0, 60.0); // better than uniform over 60 words
+        // "config" carries the run's whole setting, by name, so that a results row can be rerun from it.
+        var config = train.RootElement.GetProperty("config");
+        Assert.Equal("moss", config.GetProperty("head").GetString());
+        Assert.Equal(2, config.GetProperty("experts").GetInt32());
+        Assert.Equal(8, config.GetProperty("emsize").GetInt32());
+        Assert.Equal(16, config.GetProperty("nhid").GetInt32());
+        Assert.Equal(2, config.GetProperty("epochs").GetInt32());
+        Assert.Equal(8, config.GetProperty("batch_size").GetInt32());
+        Assert.Equal(10, config.GetProperty("bptt").GetInt32());
+        Assert.Equal(1, config.GetProperty("test_batch_size").GetInt32());
+        Assert.Equal("adam", config.GetProperty("optimizer").GetString());
+        Assert.Equal(data, config.GetProperty("data").GetString());
+        Assert.Equal(1UL, config.GetProperty("seed").GetUInt64());
 
         Assert.Equal(0, global::WordLM.Program.Main(["eval", "--checkpoint", model, "--data", data, "--metrics-json", evalMetrics]));
         using var eval = JsonDocument.Parse(File.ReadAllText(evalMetrics));
