@@ -4,7 +4,9 @@
 # from its state with --resume), then `rank` over 2,000 test contexts, then `eval --dynamic`; its summary lands in
 # docs/results/brown/<name>.json. Finished configurations are skipped, so the script can be rerun across sessions.
 #
-# Usage: scripts/brown.sh [sweep|heads|all]   (run it in the background: nohup scripts/brown.sh all > brown.log 2>&1 &)
+# Usage: scripts/brown.sh [sweep|heads|all|seeds]   (in the background: nohup scripts/brown.sh all > brown.log 2>&1 &)
+# `all` is the result set (sweep + heads, seed 1); `seeds` adds softmax and sigsoftmax at d = 16 and 32 with seed 2,
+# to show how far one seed moves a row.
 # Env: BROWN_DATA (default ../shared/data/brown), RUNS (checkpoints, default ../runs/brown), WORDLM (a published
 # WordLM, default: `dotnet run` of examples/WordLM), EPOCHS (default 6).
 set -euo pipefail
@@ -17,9 +19,9 @@ mkdir -p "$runs" "$out"
 if [ -n "${WORDLM:-}" ]; then wordlm=(dotnet "$WORDLM"); else wordlm=(dotnet run -c Release --project examples/WordLM --); fi
 [ -d "$data" ] || { echo "brown.sh: $data is missing (the Brown corpus, ../shared/data/brown)"; exit 1; }
 
-# name head d [extra train options...]
+# name head d seed [extra train options...]
 run() {
-  local name=$1 head=$2 d=$3; shift 3
+  local name=$1 head=$2 d=$3 seed=$4; shift 4
   local model="$runs/$name.safetensors" summary="$out/$name.json"
   if [ -f "$summary" ]; then echo "== $name: done ($summary)"; return; fi
   echo "== $name: train ($(date -u +%H:%M:%S))"
@@ -34,7 +36,7 @@ print(int(json.loads(json.loads(f.read(n))["__metadata__"]["sums"])[2]))' "$mode
   fi
   local t0=$((SECONDS - before))
   "${wordlm[@]}" train --data "$data" --head "$head" --emsize "$d" --nhidlast "$d" --nhid 128 --nlayers 2 \
-    --epochs "$epochs" --batch-size 32 --bptt 35 --log-interval 500 --seed 1 --save "$model" \
+    --epochs "$epochs" --batch-size 32 --bptt 35 --log-interval 500 --seed "$seed" --save "$model" \
     --metrics-json "$runs/$name.train.json" "${resume[@]}" "$@"
   local train_s=$((SECONDS - t0)); t0=$SECONDS
   echo "== $name: rank"
@@ -64,10 +66,15 @@ PY
 what=${1:-all}
 if [ "$what" = sweep ] || [ "$what" = all ]; then
   for d in 16 32 64 128; do
-    for head in softmax sigsoftmax; do run "sweep-d$d-$head" "$head" "$d"; done
+    for head in softmax sigsoftmax; do run "sweep-d$d-$head" "$head" "$d" 1; done
   done
 fi
 if [ "$what" = heads ] || [ "$what" = all ]; then
   # softmax and sigsoftmax at d = 32 are the sweep's rows; the mixtures add K = 4 experts at the same d.
-  for head in mos moss; do run "heads-d32-$head" "$head" 32 --experts 4; done
+  for head in mos moss; do run "heads-d32-$head" "$head" 32 1 --experts 4; done
+fi
+if [ "$what" = seeds ]; then
+  for d in 16 32; do
+    for head in softmax sigsoftmax; do run "seed2-d$d-$head" "$head" "$d" 2; done
+  done
 fi

@@ -9,8 +9,18 @@ import json
 import os
 
 root = os.path.join(os.path.dirname(__file__), "..", "docs", "results")
-rows = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(root, "brown", "*.json")))]
+rows = []
+for path in sorted(glob.glob(os.path.join(root, "brown", "*.json"))):
+    r = json.load(open(path))
+    if isinstance(r["config"]["head"], int):
+        # WordLM before 2026-12-07 wrote the head in "config" as the enum's number; the row's own "head" is its name.
+        r["config"]["head"] = r["head"]
+        json.dump(r, open(path, "w"), indent=1)
+    rows.append(r)
 order = {"softmax": 0, "sigsoftmax": 1, "mos": 2, "moss": 3}
+# The result set is seed 1; rows with other seeds (scripts/brown.sh seeds) only go into the seeds table.
+extra = sorted([r for r in rows if r["config"]["seed"] != 1], key=lambda r: (r["d"], r["config"]["seed"], order[r["head"]]))
+rows = [r for r in rows if r["config"]["seed"] == 1]
 sweep = sorted([r for r in rows if r["config"]["experts"] == 1], key=lambda r: (r["d"], order[r["head"]]))
 heads = [r for r in rows if r["d"] == 32]
 heads.sort(key=lambda r: order[r["head"]])
@@ -34,14 +44,14 @@ def table(rs):
 
 def gains(rs):
     """Sigsoftmax against softmax at each d: the relative drop in test perplexity, without and with dynamic evaluation."""
-    by = {(r["head"], r["d"]): r for r in rs}
-    lines = ["| d | bound d + 2 | sigsoftmax vs softmax, test ppl | with dynamic eval | rank: softmax / sigsoftmax |",
-             "|---:|---:|---:|---:|---:|"]
-    for d in sorted({r["d"] for r in rs}):
-        a, b = by.get(("softmax", d)), by.get(("sigsoftmax", d))
+    by = {(r["head"], r["d"], r["config"]["seed"]): r for r in rs}
+    lines = ["| d | seed | bound d + 2 | sigsoftmax vs softmax, test ppl | with dynamic eval | rank: softmax / sigsoftmax |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    for d, seed in sorted({(r["d"], r["config"]["seed"]) for r in rs}):
+        a, b = by.get(("softmax", d, seed)), by.get(("sigsoftmax", d, seed))
         if a and b:
             pct = lambda x, y: f"{100 * (y - x) / x:+.1f} % ({y:.2f} vs {x:.2f})"
-            lines.append(f"| {d} | {d + 2} | {pct(a['test_ppl'], b['test_ppl'])} | "
+            lines.append(f"| {d} | {seed} | {d + 2} | {pct(a['test_ppl'], b['test_ppl'])} | "
                          f"{pct(a['test_ppl_dynamic'], b['test_ppl_dynamic'])} | {a['rank']} / {b['rank']} |")
     return "\n".join(lines)
 
@@ -145,7 +155,9 @@ def epochs_svg(path, rs):
 epochs_svg(os.path.join(root, "brown-heads.svg"), heads)
 svg(os.path.join(root, "brown-sweep-ppl.svg"), "test_ppl", "test perplexity (batch size 1)", dashed="test_ppl_dynamic")
 svg(os.path.join(root, "brown-sweep-rank.svg"), "rank", "rank of log P over 2,000 contexts")
-tables = {"brown-heads": table(heads), "brown-table": table(sweep), "brown-gains": gains(sweep)}
+tables = {"brown-heads": table(heads), "brown-table": table(sweep), "brown-gains": gains(sweep),
+          "brown-seeds": gains(sorted(extra + [r for r in sweep if r["d"] in {x["d"] for x in extra}],
+                                      key=lambda r: (r["d"], r["config"]["seed"])))}
 docs = os.path.join(root, "..")
 for marker, text in tables.items():
     splice(os.path.join(docs, "results.md"), marker, text)
@@ -156,3 +168,6 @@ print("\nThe sweep:\n")
 print(tables["brown-table"])
 print("\nSigsoftmax against softmax:\n")
 print(tables["brown-gains"])
+if extra:
+    print("\nOther seeds:\n")
+    print(tables["brown-seeds"])
