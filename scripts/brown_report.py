@@ -157,7 +157,8 @@ svg(os.path.join(root, "brown-sweep-ppl.svg"), "test_ppl", "test perplexity (bat
 svg(os.path.join(root, "brown-sweep-rank.svg"), "rank", "rank of log P over 2,000 contexts")
 tables = {"brown-heads": table(heads), "brown-table": table(sweep), "brown-gains": gains(sweep),
           "brown-seeds": gains(sorted(extra + [r for r in sweep if r["d"] in {x["d"] for x in extra}],
-                                      key=lambda r: (r["d"], r["config"]["seed"])))}
+                                      key=lambda r: (r["d"], r["config"]["seed"])))
+          if extra else "(none yet: `scripts/brown.sh seeds` runs them)"}
 docs = os.path.join(root, "..")
 for marker, text in tables.items():
     splice(os.path.join(docs, "results.md"), marker, text)
