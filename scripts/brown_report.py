@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Collects the Brown runs of scripts/brown.sh (docs/results/brown/*.json) into docs/results/brown.json (the four heads
-at d = 32), docs/results/brown-sweep.json (softmax and sigsoftmax, and whatever else ran, for every d), three SVG plots
-(validation perplexity per epoch of the four heads; test perplexity and rank of log P against d, one line per head) and Markdown tables, which it prints and also writes
-between the <!-- brown-... --> markers of docs/results.md and README.md (so the documents always show the committed
-JSON). Plain Python, no packages. Run: python3 scripts/brown_report.py"""
+at d = 32), docs/results/brown-sweep.json (softmax and sigsoftmax, and whatever else ran, for every d), three SVG
+plots (validation perplexity per epoch of the four heads; test perplexity and rank of log P against d, one line per
+head) and Markdown tables, which it prints and also writes between the <!-- brown-... --> markers of docs/results.md
+and README.md (so the documents always show the committed JSON). Plain Python, no packages.
+Run: python3 scripts/brown_report.py"""
 import glob
 import json
 import os
@@ -69,6 +70,34 @@ def splice(path, marker, text):
     open(path, "w").write(f"{head}{start}\n{text}\n{end}{tail}")
 
 
+COLORS = {"softmax": "#1f77b4", "sigsoftmax": "#d62728", "mos": "#2ca02c", "moss": "#9467bd"}
+
+
+def frame(w, h, pad, xlabel, ylabel, lo, hi, ticks):
+    """The SVG both plots share: white page, axes, labels, x ticks [(x, text)] and five y ticks from lo to hi."""
+    y_of = lambda y: h - pad - (y - lo) / (hi - lo) * (h - 2 * pad)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="black"/>',
+           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="black"/>',
+           f'<text x="{w / 2}" y="{h - 15}" text-anchor="middle">{xlabel}</text>',
+           f'<text x="15" y="{h / 2}" text-anchor="middle" transform="rotate(-90 15 {h / 2})">{ylabel}</text>']
+    out += [f'<text x="{x:.1f}" y="{h - pad + 16}" text-anchor="middle">{t}</text>' for x, t in ticks]
+    for k in range(5):
+        y = lo + (hi - lo) * k / 4
+        out.append(f'<text x="{pad - 6}" y="{y_of(y) + 4:.1f}" text-anchor="end">{y:.0f}</text>')
+    return out, y_of
+
+
+def line(points, color, dashed=False):
+    """A polyline through [(x, y)] in pixels, with dots unless dashed."""
+    dash = ' stroke-dasharray="6 4"' if dashed else ""
+    out = ['<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>' % (color, dash, " ".join(f"{x:.1f},{y:.1f}" for x, y in points))]
+    if not dashed:
+        out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in points]
+    return out
+
+
 def svg(path, key, ylabel, dashed=None):
     """One line per head of r[key] against d; with dashed, a second, dashed line per head of r[dashed]."""
     import math
@@ -85,29 +114,13 @@ def svg(path, key, ylabel, dashed=None):
     x_of = lambda d: pad + (math.log2(d) - math.log2(ds[0])) / max(1e-9, math.log2(ds[-1]) - math.log2(ds[0])) * (w - 2 * pad) if len(ds) > 1 else w / 2
     lo, hi = min(ys), max(ys)
     lo, hi = (lo - 0.05 * (hi - lo + 1), hi + 0.05 * (hi - lo + 1))
-    y_of = lambda y: h - pad + (pad - h + pad) * (y - lo) / (hi - lo)
-    colors = {"softmax": "#1f77b4", "sigsoftmax": "#d62728", "mos": "#2ca02c", "moss": "#9467bd"}
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
-           f'<rect width="{w}" height="{h}" fill="white"/>',
-           f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="black"/>',
-           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="black"/>',
-           f'<text x="{w / 2}" y="{h - 15}" text-anchor="middle">d (nhidlast = emsize), log scale</text>',
-           f'<text x="15" y="{h / 2}" text-anchor="middle" transform="rotate(-90 15 {h / 2})">{ylabel}</text>']
-    for d in ds:
-        out.append(f'<text x="{x_of(d):.1f}" y="{h - pad + 16}" text-anchor="middle">{d}</text>')
-    for k in range(5):
-        y = lo + (hi - lo) * k / 4
-        out.append(f'<text x="{pad - 6}" y="{y_of(y) + 4:.1f}" text-anchor="end">{y:.0f}</text>')
+    out, y_of = frame(w, h, pad, "d (nhidlast = emsize), log scale", ylabel, lo, hi, [(x_of(d), d) for d in ds])
     for i, (head, pts) in enumerate(sorted(by_head.items(), key=lambda kv: order[kv[0]])):
-        pts.sort()
-        c = colors[head]
-        out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (c, " ".join(f"{x_of(d):.1f},{y_of(y):.1f}" for d, y in pts)))
-        for d, y in pts:
-            out.append(f'<circle cx="{x_of(d):.1f}" cy="{y_of(y):.1f}" r="3" fill="{c}"/>')
+        c = COLORS[head]
+        out += line([(x_of(d), y_of(y)) for d, y in sorted(pts)], c)
         out.append(f'<text x="{w - pad - 80}" y="{pad + 16 * i}" fill="{c}">{head}</text>')
         if head in by_head2:
-            pts2 = sorted(by_head2[head])
-            out.append('<polyline fill="none" stroke="%s" stroke-width="2" stroke-dasharray="6 4" points="%s"/>' % (c, " ".join(f"{x_of(d):.1f},{y_of(y):.1f}" for d, y in pts2)))
+            out += line([(x_of(d), y_of(y)) for d, y in sorted(by_head2[head])], c, dashed=True)
     if dashed:
         out.append(f'<text x="{w - pad - 80}" y="{pad + 16 * len(by_head)}" fill="gray">dashed: {dashed.replace("test_ppl_", "")}</text>')
     if key == "rank":
@@ -128,25 +141,10 @@ def epochs_svg(path, rs):
     lo, hi = min(ys), max(ys)
     lo, hi = lo - 0.05 * (hi - lo + 1), hi + 0.05 * (hi - lo + 1)
     x_of = lambda e: pad + (e - 1) / max(1, n - 1) * (w - 2 * pad)
-    y_of = lambda y: h - pad - (y - lo) / (hi - lo) * (h - 2 * pad)
-    colors = {"softmax": "#1f77b4", "sigsoftmax": "#d62728", "mos": "#2ca02c", "moss": "#9467bd"}
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
-           f'<rect width="{w}" height="{h}" fill="white"/>',
-           f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="black"/>',
-           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{h - pad}" stroke="black"/>',
-           f'<text x="{w / 2}" y="{h - 15}" text-anchor="middle">epoch</text>',
-           f'<text x="15" y="{h / 2}" text-anchor="middle" transform="rotate(-90 15 {h / 2})">validation perplexity (d = 32)</text>']
-    for e in range(1, n + 1):
-        out.append(f'<text x="{x_of(e):.1f}" y="{h - pad + 16}" text-anchor="middle">{e}</text>')
-    for k in range(5):
-        y = lo + (hi - lo) * k / 4
-        out.append(f'<text x="{pad - 6}" y="{y_of(y) + 4:.1f}" text-anchor="end">{y:.0f}</text>')
+    out, y_of = frame(w, h, pad, "epoch", "validation perplexity (d = 32)", lo, hi, [(x_of(e), e) for e in range(1, n + 1)])
     for i, r in enumerate(rs):
-        c = colors[r["head"]]
-        pts = list(enumerate(r["valid_ppl_by_epoch"], start=1))
-        out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (c, " ".join(f"{x_of(e):.1f},{y_of(y):.1f}" for e, y in pts)))
-        for e, y in pts:
-            out.append(f'<circle cx="{x_of(e):.1f}" cy="{y_of(y):.1f}" r="3" fill="{c}"/>')
+        c = COLORS[r["head"]]
+        out += line([(x_of(e), y_of(y)) for e, y in enumerate(r["valid_ppl_by_epoch"], start=1)], c)
         out.append(f'<text x="{w - pad - 80}" y="{pad + 16 * i}" fill="{c}">{r["head"]}</text>')
     out.append("</svg>")
     open(path, "w").write("\n".join(out))
