@@ -10,14 +10,7 @@ import json
 import os
 
 root = os.path.join(os.path.dirname(__file__), "..", "docs", "results")
-rows = []
-for path in sorted(glob.glob(os.path.join(root, "brown", "*.json"))):
-    r = json.load(open(path))
-    if isinstance(r["config"]["head"], int):
-        # WordLM before 2026-12-07 wrote the head in "config" as the enum's number; the row's own "head" is its name.
-        r["config"]["head"] = r["head"]
-        json.dump(r, open(path, "w"), indent=1)
-    rows.append(r)
+rows = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(root, "brown", "*.json")))]
 order = {"softmax": 0, "sigsoftmax": 1, "mos": 2, "moss": 3}
 # The result set is seed 1; rows with other seeds (scripts/brown.sh seeds) only go into the seeds table.
 extra = sorted([r for r in rows if r["config"]["seed"] != 1], key=lambda r: (r["d"], r["config"]["seed"], order[r["head"]]))
