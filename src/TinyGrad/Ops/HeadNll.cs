@@ -14,7 +14,7 @@ namespace TinyGrad;
 ///   ∂L/∂wⱼ = fⱼ − [j = t],   dw/dz = 1 + (1 − σ(z)) = 2 − σ(z),   so ∂L/∂zⱼ = (fⱼ − [j = t])·(2 − σ(zⱼ)).
 /// The softmax is the same with w = z and dw/dz = 1.</para>
 /// <para>Three definitions of the same numbers, each tested against the next: the backend's fused row kernels
-/// (IBackend.Heads.cs; CPU in CpuBackend.Heads.cs), the plain scalar rows of <see cref="NormalizerReference"/>
+/// (IHeadKernels.cs; CPU in CpuBackend.Heads.cs), the plain scalar rows of <see cref="NormalizerReference"/>
 /// (double precision), and the composed ops <see cref="Tensor.LogSigsoftmax"/> / <see cref="Tensor.LogSoftmax"/>
 /// that <see cref="OutputHead.LogProbsComposed"/> builds on the tape.</para>
 /// </remarks>

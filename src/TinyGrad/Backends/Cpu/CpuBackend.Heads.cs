@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 
 namespace TinyGrad.Backends.Cpu;
 
-// The output heads' row kernels (see IBackend.Heads.cs for the conventions). Their definition is the plain
+// The output heads' row kernels (see Backends/Kernels/IHeadKernels.cs for the conventions). Their definition is the plain
 // double-precision NormalizerReference in Ops/Sigsoftmax.cs; the tests hold every kernel here to it. Each row is one or two SIMD
 // passes with the transcendental functions inlined, because on an N×V matrix (700 × 10,000 = 28 MB) the
 // time goes into memory passes and exponentials, not arithmetic. Rows are split across the thread pool.

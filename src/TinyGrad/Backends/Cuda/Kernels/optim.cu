@@ -1,5 +1,5 @@
 // Optimizer updates (one pass over a parameter) and the gradient-norm pieces that keep clipping on the device.
-// Formulas match CpuBackend.Optim.cs and CpuBackend.Device.cs.
+// Formulas match CpuBackend.Optim.cs and CpuBackend.Clip.cs.
 
 // PyTorch's SGD: g = grad + wd·p; buf = momentum·buf + (1 − dampening)·g (buf = g at first);
 // g = nesterov ? g + momentum·buf : buf; p −= lr·g. buf is null without momentum.
