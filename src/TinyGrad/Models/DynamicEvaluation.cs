@@ -123,6 +123,13 @@ public static class DynamicEvaluation
     private static DynamicEvaluationResult Adapt(WordLM model, List<Tensor> parameters, List<Tensor> trained, List<Tensor> rms,
         List<Tensor> decay, Batches batches, DynamicEvaluationOptions o)
     {
+        // The per-weight factors of the update are fixed for the whole stream: pull = λ·d and denom = RMS + ε.
+        List<Tensor> pull, denom;
+        using (Autograd.NoGrad())
+        {
+            pull = [.. decay.Select(d => d * o.Lambda)];
+            denom = [.. rms.Select(r => r + o.Epsilon)];
+        }
         var windowLosses = new List<double>();
         double total = 0, weight = 0;
         long tokens = 0;
@@ -136,20 +143,27 @@ public static class DynamicEvaluation
             total += w * scored.Loss;
             weight += w;
             tokens += scored.Words;
-            using (Autograd.NoGrad())
+            for (int i = 0; i < parameters.Count; i++)
             {
-                for (int i = 0; i < parameters.Count; i++)
-                {
-                    var p = parameters[i];
-                    if (p.Grad is null) continue;
-                    // W += λ·d·(W₀ − W) − η·∇/(RMS + ε)
-                    var dW = decay[i] * o.Lambda * (trained[i] - p) - p.Grad * o.Lr / (rms[i] + o.Epsilon);
-                    AddInPlace(p, dW);
-                }
+                var p = parameters[i];
+                if (p.Grad is null) continue;
+                // W += λ·d·(W₀ − W) − η·∇/(RMS + ε), in one pass over the five arrays (UpdateComposed spells it out).
+                p.Backend.Optimizer().DynamicEvaluationStep(p.Storage, p.Grad.Storage, trained[i].Storage, pull[i].Storage, denom[i].Storage,
+                    p.Numel, o.Lr);
             }
         }
         double loss = total / weight;
         return new DynamicEvaluationResult(new EvaluationResult(loss, Math.Exp(loss), tokens), windowLosses);
+    }
+
+    /// <summary>
+    /// The update of one parameter written with tensor ops, W + (λ·d·(W₀ − W) − η·∇/(RMS + ε)): the definition that the
+    /// fused <see cref="IOptimizerKernels.DynamicEvaluationStep"/> is tested against (same operations, same order, same bits).
+    /// </summary>
+    internal static Tensor UpdateComposed(Tensor weight, Tensor grad, Tensor trained, Tensor decay, Tensor rms, DynamicEvaluationOptions o)
+    {
+        using var _ = Autograd.NoGrad();
+        return weight + (decay * o.Lambda * (trained - weight) - grad * o.Lr / (rms + o.Epsilon));
     }
 
     // One window: forward from the carried state, mean NLL, backward; returns the next state (detached).

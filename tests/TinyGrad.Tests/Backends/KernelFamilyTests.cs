@@ -7,7 +7,7 @@ using TinyGrad.Tests.Backends.Cuda;
 using TinyGrad.Tests.Heads;
 
 // Each kernel family of a device against the family's reference (written with the core, in Backends/Kernels):
-// the LSTM cell, the optimizers and clipping here; the heads in HeadKernelReferenceTests and FusedHeadKernelTests.
+// the LSTM cell, the optimizers (dynamic evaluation's step among them) and clipping here; the heads in HeadKernelReferenceTests and FusedHeadKernelTests.
 // The same inputs go to both, on the same device; any difference is the fast kernel's.
 public abstract class KernelFamilyTests(Device device) : OnDevice(device)
 {
@@ -93,6 +93,25 @@ public abstract class KernelFamilyTests(Device device) : OnDevice(device)
             results.Add([.. Read(ps, N), .. Read(ms, N), .. Read(vs, N), .. Read(avg, N), .. Read(copy, N)]);
         }
         Close(results[0], results[1], "adam (param, m, v) and lerp", 1e-5);
+    }
+
+    [SkippableFact]
+    public void The_dynamic_evaluation_step_matches_its_reference()
+    {
+        const int N = 70_005; // more than one parallel chunk, and a scalar tail
+        var (p, g, p0) = (Random(N, 1f, 13), Random(N, 1f, 14), Random(N, 1f, 15));
+        var pull = Random(N, 0.05f, 16).Select(MathF.Abs).ToArray();
+        var denom = Random(N, 0.01f, 17).Select(x => MathF.Abs(x) + 1e-3f).ToArray();
+        var results = new List<float[]>();
+        foreach (var kernels in new IOptimizerKernels[] { new ReferenceOptimizerKernels(Be), Be.Optimizer() })
+        {
+            var ps = Be.FromHost(p);
+            kernels.DynamicEvaluationStep(ps, Be.FromHost(g), Be.FromHost(p0), Be.FromHost(pull), Be.FromHost(denom), N, 2e-3f);
+            results.Add(Read(ps, N));
+        }
+        // The same float32 operations in the same order: equal bits on the CPU.
+        Close(results[0], results[1], "dynamic evaluation step", Device == Device.Cpu ? 0 : 1e-6);
+        Assert.NotEqual(p, results[1]); // negative control: the step moved the weights
     }
 
     [SkippableFact]

@@ -1,6 +1,7 @@
 namespace TinyGrad.Tests.Models;
 
 using TinyGrad;
+using TinyGrad.Backends;
 using TinyGrad.Data;
 using TinyGrad.Models;
 using TinyGrad.NN.Heads;
@@ -39,6 +40,24 @@ public class DynamicEvaluationTests
         Assert.True(dyn.Result.Perplexity < stat.Perplexity, $"{head}: dynamic {dyn.Result.Perplexity:F3} vs static {stat.Perplexity:F3}");
         foreach (var (name, value) in model.StateDict()) Assert.Equal(before[name], value.ToArray());
         Assert.Equal(stat.Perplexity, Evaluation.Evaluate(model, Corpus.Test, batchSize: 1).Perplexity); // the model is the trained one again
+    }
+
+    [Fact]
+    public void The_fused_update_is_the_composed_one_bit_for_bit()
+    {
+        // The definition, W + (λ·d·(W₀ − W) − η·∇/(RMS + ε)) in tensor ops, against the one-pass kernel Adapt runs.
+        var rng = new Generator(3);
+        int[] shape = [37, 29];
+        var (w, g, w0) = (Tensor.Randn(shape, rng), Tensor.Randn(shape, rng), Tensor.Randn(shape, rng));
+        var decay = Tensor.Rand(shape, rng);
+        var rms = Tensor.Rand(shape, rng) * 0.1f;
+        var o = new DynamicEvaluationOptions { Lr = 0.01f, Lambda = 0.1f };
+        var want = DynamicEvaluation.UpdateComposed(w, g, w0, decay, rms, o).ToArray();
+        var fused = w.Clone();
+        var (pull, denom) = (decay * o.Lambda, rms + o.Epsilon);
+        fused.Backend.Optimizer().DynamicEvaluationStep(fused.Storage, g.Storage, w0.Storage, pull.Storage, denom.Storage, fused.Numel, o.Lr);
+        Assert.Equal(want, fused.ToArray());
+        Assert.NotEqual(w.ToArray(), want); // negative control: the update changed the weights
     }
 
     [Fact]

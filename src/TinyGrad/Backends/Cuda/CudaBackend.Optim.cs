@@ -29,4 +29,11 @@ public sealed partial class CudaBackend
         Enter();
         Launch(KernelNames.Lerp, Grid(n), P(avg), P(x), n, w);
     }
+
+    /// <inheritdoc/>
+    public void DynamicEvaluationStep(Storage param, Storage grad, Storage trained, Storage pull, Storage denom, int n, float lr)
+    {
+        Enter();
+        Launch(KernelNames.DynamicEvaluationStep, Grid(n), P(param), P(grad), P(trained), P(pull), P(denom), n, lr);
+    }
 }

@@ -23,6 +23,7 @@ internal static class KernelNames
     public const string SgdStep = "tg_sgd_step";
     public const string AdamStep = "tg_adam_step";
     public const string Lerp = "tg_lerp";
+    public const string DynamicEvaluationStep = "tg_dynamic_evaluation_step";
     public const string SumOfSquares = "tg_sum_of_squares";
     public const string ClipCoefficient = "tg_clip_coefficient";
     public const string LstmCellForward = "tg_lstm_cell_forward";

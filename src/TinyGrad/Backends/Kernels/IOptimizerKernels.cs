@@ -39,4 +39,11 @@ public interface IOptimizerKernels
 
     /// <summary>avg += w·(x − avg), or avg = x when w is 1 (the running average of averaged SGD).</summary>
     void Lerp(Storage avg, Storage x, int n, float w);
+
+    /// <summary>
+    /// One step of dynamic evaluation (Krause et al., 2018; <see cref="Models.DynamicEvaluation"/>) in place:
+    /// p += pull·(p₀ − p) − (lr·g)/denom, in that order of float32 operations, where p₀ is the trained value,
+    /// pull = λ·d the per-weight decay toward it and denom = RMS + ε the per-weight gradient scale.
+    /// </summary>
+    void DynamicEvaluationStep(Storage param, Storage grad, Storage trained, Storage pull, Storage denom, int n, float lr);
 }

@@ -58,4 +58,13 @@ public sealed class ReferenceOptimizerKernels(IBackend core) : IOptimizerKernels
         for (int i = 0; i < n; i++) a[i] = w == 1f ? s[i] : a[i] + (s[i] - a[i]) * w;
         HostCopy.Write(core, avg, 0, a);
     }
+
+    /// <inheritdoc/>
+    public void DynamicEvaluationStep(Storage param, Storage grad, Storage trained, Storage pull, Storage denom, int n, float lr)
+    {
+        float[] p = HostCopy.Read(core, param, 0, n), g = HostCopy.Read(core, grad, 0, n), p0 = HostCopy.Read(core, trained, 0, n);
+        float[] a = HostCopy.Read(core, pull, 0, n), r = HostCopy.Read(core, denom, 0, n);
+        for (int i = 0; i < n; i++) p[i] += a[i] * (p0[i] - p[i]) - g[i] * lr / r[i];
+        HostCopy.Write(core, param, 0, p);
+    }
 }

@@ -41,6 +41,14 @@ extern "C" __global__ void tg_lerp(float* avg, const float* x, int n, float w)
     TG_FOR(i, n) avg[i] = w == 1.f ? x[i] : avg[i] + (x[i] - avg[i]) * w;
 }
 
+// Dynamic evaluation (Krause et al. 2018): p += pull·(p0 − p) − (lr·g)/denom, rounded as the CPU rounds it
+// (the _rn intrinsics keep the compiler from contracting a multiply and an add into one FMA).
+extern "C" __global__ void tg_dynamic_evaluation_step(float* p, const float* g, const float* p0, const float* pull,
+                                                      const float* denom, int n, float lr)
+{
+    TG_FOR(i, n) p[i] = __fadd_rn(p[i], __fsub_rn(__fmul_rn(pull[i], __fsub_rn(p0[i], p[i])), __fdiv_rn(__fmul_rn(g[i], lr), denom[i])));
+}
+
 // *total += Σ x² over n elements. total is a double (8 bytes of a float storage): each block sums in double and
 // adds its part atomically, so a 6.5M-element embedding gradient keeps its digits, as on the CPU.
 extern "C" __global__ void tg_sum_of_squares(const float* x, int n, double* total)
