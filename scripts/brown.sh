@@ -4,9 +4,10 @@
 # from its state with --resume), then `rank` over 2,000 test contexts, then `eval --dynamic`; its summary lands in
 # docs/results/brown/<name>.json. Finished configurations are skipped, so the script can be rerun across sessions.
 #
-# Usage: scripts/brown.sh [sweep|heads|all|seeds|recheck]   (in the background: nohup scripts/brown.sh all > brown.log 2>&1 &)
+# Usage: scripts/brown.sh [sweep|heads|all|mixtures|seeds|recheck]   (in the background: nohup scripts/brown.sh all > brown.log 2>&1 &)
 # `all` is the result set (sweep + heads, seed 1); `seeds` adds softmax and sigsoftmax at d = 16 and 32 with seed 2,
-# to show how far one seed moves a row. `recheck` reruns the dynamic evaluation of every finished configuration whose
+# to show how far one seed moves a row; `mixtures` adds MoS and MoSS (K = 4) at d = 16, where the bottleneck binds
+# most, to the sweep (about 40 minutes on Zen 4). `recheck` reruns the dynamic evaluation of every finished configuration whose
 # checkpoint is still in $RUNS, fails unless the perplexity is the committed one to the last digit, and records the
 # time it took now (for a faster build of the same arithmetic).
 # Env: BROWN_DATA (default ../shared/data/brown), RUNS (checkpoints, default ../runs/brown), WORDLM (a published
@@ -97,6 +98,9 @@ fi
 if [ "$what" = heads ] || [ "$what" = all ]; then
   # softmax and sigsoftmax at d = 32 are the sweep's rows; the mixtures add K = 4 experts at the same d.
   for head in mos moss; do run "heads-d32-$head" "$head" 32 1 --experts 4; done
+fi
+if [ "$what" = mixtures ]; then
+  for head in mos moss; do run "sweep-d16-$head" "$head" 16 1 --experts 4; done
 fi
 if [ "$what" = seeds ]; then
   for d in 16 32; do
