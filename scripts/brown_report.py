@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Collects the Brown runs of scripts/brown.sh (docs/results/brown/*.json) into docs/results/brown.json (the four heads
-at d = 32), docs/results/brown-sweep.json (softmax and sigsoftmax, and whatever else ran, for every d), three SVG
-plots (validation perplexity per epoch of the four heads; test perplexity and rank of log P against d, one line per
-head) and Markdown tables, which it prints and also writes between the <!-- brown-... --> markers of docs/results.md
+at d = 32), docs/results/brown-sweep.json (every head at every d it ran: softmax and sigsoftmax at each d, the
+mixtures where the budget allowed), three SVG plots (validation perplexity per epoch of the four heads; test
+perplexity and rank of log P against d, one line per head; the mixtures' ranks, near the number of contexts, are
+named on the rank plot rather than drawn) and Markdown tables, which it prints and also writes between the <!-- brown-... --> markers of docs/results.md
 and README.md (so the documents always show the committed JSON). Plain Python, no packages.
 Run: python3 scripts/brown_report.py"""
 import glob
@@ -15,7 +16,7 @@ order = {"softmax": 0, "sigsoftmax": 1, "mos": 2, "moss": 3}
 # The result set is seed 1; rows with other seeds (scripts/brown.sh seeds) only go into the seeds table.
 extra = sorted([r for r in rows if r["config"]["seed"] != 1], key=lambda r: (r["d"], r["config"]["seed"], order[r["head"]]))
 rows = [r for r in rows if r["config"]["seed"] == 1]
-sweep = sorted([r for r in rows if r["config"]["experts"] == 1], key=lambda r: (r["d"], order[r["head"]]))
+sweep = sorted(rows, key=lambda r: (r["d"], order[r["head"]]))
 heads = [r for r in rows if r["d"] == 32]
 heads.sort(key=lambda r: order[r["head"]])
 json.dump(heads, open(os.path.join(root, "brown.json"), "w"), indent=1)
@@ -91,11 +92,14 @@ def line(points, color, dashed=False):
     return out
 
 
-def svg(path, key, ylabel, dashed=None):
-    """One line per head of r[key] against d; with dashed, a second, dashed line per head of r[dashed]."""
+def svg(path, key, ylabel, dashed=None, heads=None, note=()):
+    """One line per head of r[key] against d; with dashed, a second, dashed line per head of r[dashed]; only the given
+    heads when heads is set, and the lines of note in gray above the plot."""
     import math
     by_head, by_head2 = {}, {}
     for r in sweep:
+        if heads and r["head"] not in heads:
+            continue
         by_head.setdefault(r["head"], []).append((r["d"], r[key]))
         if dashed:
             by_head2.setdefault(r["head"], []).append((r["d"], r[dashed]))
@@ -120,6 +124,9 @@ def svg(path, key, ylabel, dashed=None):
         pts = [(d, d + 2) for d in ds]
         out.append('<polyline fill="none" stroke="gray" stroke-dasharray="4 3" points="%s"/>' % " ".join(f"{x_of(d):.1f},{y_of(y):.1f}" for d, y in pts))
         out.append(f'<text x="{w - pad - 80}" y="{pad + 16 * len(by_head)}" fill="gray">d + 2</text>')
+    if note:
+        for i, text in enumerate(note):
+            out.append(f'<text x="{w - pad}" y="{pad - 16 * (len(note) - i) - 6}" fill="gray" text-anchor="end">{text}</text>')
     out.append("</svg>")
     open(path, "w").write("\n".join(out))
 
@@ -145,7 +152,10 @@ def epochs_svg(path, rs):
 
 epochs_svg(os.path.join(root, "brown-heads.svg"), heads)
 svg(os.path.join(root, "brown-sweep-ppl.svg"), "test_ppl", "test perplexity (batch size 1)", dashed="test_ppl_dynamic")
-svg(os.path.join(root, "brown-sweep-rank.svg"), "rank", "rank of log P over 2,000 contexts")
+mixture_ranks = sorted((r["d"], r["head"], r["rank"]) for r in sweep if r["config"]["experts"] > 1)
+svg(os.path.join(root, "brown-sweep-rank.svg"), "rank", "rank of log P over 2,000 contexts", heads={"softmax", "sigsoftmax"},
+    note=[f"{h} (off this scale): " + ", ".join(f"{k:,} at d = {d}" for d, hh, k in mixture_ranks if hh == h)
+          for h in sorted({h for _, h, _ in mixture_ranks}, key=order.get)])
 tables = {"brown-heads": table(heads), "brown-table": table(sweep), "brown-gains": gains(sweep),
           "brown-seeds": gains(sorted(extra + [r for r in sweep if r["d"] in {x["d"] for x in extra}],
                                       key=lambda r: (r["d"], r["config"]["seed"])))
