@@ -7,9 +7,9 @@
 # Usage: scripts/brown.sh [sweep|heads|all|mixtures|seeds|recheck]   (in the background: nohup scripts/brown.sh all > brown.log 2>&1 &)
 # `all` is the result set (sweep + heads, seed 1); `seeds` adds softmax and sigsoftmax at d = 16 and 32 with seed 2,
 # to show how far one seed moves a row; `mixtures` adds MoS and MoSS (K = 4) at d = 16, where the bottleneck binds
-# most, to the sweep (about 40 minutes on Zen 4). `recheck` reruns the dynamic evaluation of every finished configuration whose
-# checkpoint is still in $RUNS, fails unless the perplexity is the committed one to the last digit, and records the
-# time it took now (for a faster build of the same arithmetic).
+# most, to the sweep. `recheck` reruns the dynamic evaluation of every finished configuration whose checkpoint is
+# still in $RUNS, fails unless the perplexity is the committed one to the last digit, and records the time it took
+# now (for a faster build of the same arithmetic).
 # Env: BROWN_DATA (default ../shared/data/brown), RUNS (checkpoints, default ../runs/brown), WORDLM (a published
 # WordLM, default: `dotnet run` of examples/WordLM), EPOCHS (default 6).
 set -euo pipefail

@@ -7,7 +7,8 @@ using TinyGrad.Tests.Backends.Cuda;
 using TinyGrad.Tests.Heads;
 
 // Each kernel family of a device against the family's reference (written with the core, in Backends/Kernels):
-// the LSTM cell, the optimizers (dynamic evaluation's step among them) and clipping here; the heads in HeadKernelReferenceTests and FusedHeadKernelTests.
+// the LSTM cell, the optimizers (dynamic evaluation's step among them) and clipping here; the heads in
+// HeadKernelReferenceTests and FusedHeadKernelTests.
 // The same inputs go to both, on the same device; any difference is the fast kernel's.
 public abstract class KernelFamilyTests(Device device) : OnDevice(device)
 {

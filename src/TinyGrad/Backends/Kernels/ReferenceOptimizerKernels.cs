@@ -1,9 +1,9 @@
 namespace TinyGrad.Backends;
 
 /// <summary>
-/// The definition of <see cref="IOptimizerKernels"/>: PyTorch's update rules, element by element on the host
-/// (through the core's copies), in float32 in PyTorch's order of operations. What a backend without the family
-/// runs, and what the fast kernels are tested against.
+/// The definition of <see cref="IOptimizerKernels"/>: PyTorch's update rules (and dynamic evaluation's), element by
+/// element on the host (through the core's copies), in float32 in PyTorch's order of operations. What a backend without
+/// the family runs, and what the fast kernels are tested against.
 /// </summary>
 public sealed class ReferenceOptimizerKernels(IBackend core) : IOptimizerKernels
 {
