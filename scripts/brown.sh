@@ -4,7 +4,8 @@
 # from its state with --resume), then `rank` over 2,000 test contexts, then `eval --dynamic`; its summary lands in
 # docs/results/brown/<name>.json. Finished configurations are skipped, so the script can be rerun across sessions.
 #
-# Usage: scripts/brown.sh [sweep|heads|all|mixtures|seeds|recheck]   (in the background: nohup scripts/brown.sh all > brown.log 2>&1 &)
+# Usage: scripts/brown.sh [sweep|heads|all|mixtures|seeds|recheck]
+#   (in the background: nohup scripts/brown.sh all > brown.log 2>&1 &)
 # `all` is the result set (sweep + heads, seed 1); `seeds` adds softmax and sigsoftmax at d = 16 and 32 with seed 2,
 # to show how far one seed moves a row; `mixtures` adds MoS and MoSS (K = 4) at d = 16, where the bottleneck binds
 # most, to the sweep. `recheck` reruns the dynamic evaluation of every finished configuration whose checkpoint is

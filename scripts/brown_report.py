@@ -3,9 +3,9 @@
 at d = 32), docs/results/brown-sweep.json (every head at every d it ran: softmax and sigsoftmax at each d, the
 mixtures where the budget allowed), three SVG plots (validation perplexity per epoch of the four heads; test
 perplexity and rank of log P against d, one line per head; the mixtures' ranks, near the number of contexts, are
-named on the rank plot rather than drawn) and Markdown tables, which it prints and also writes between the <!-- brown-... --> markers of docs/results.md
-and README.md (so the documents always show the committed JSON). Plain Python, no packages.
-Run: python3 scripts/brown_report.py"""
+named on the rank plot rather than drawn) and Markdown tables, which it prints and also writes between the
+<!-- brown-... --> markers of docs/results.md and README.md (so the documents always show the committed JSON).
+Plain Python, no packages. Run: python3 scripts/brown_report.py"""
 import glob
 import json
 import os
@@ -92,13 +92,13 @@ def line(points, color, dashed=False):
     return out
 
 
-def svg(path, key, ylabel, dashed=None, heads=None, note=()):
-    """One line per head of r[key] against d; with dashed, a second, dashed line per head of r[dashed]; only the given
-    heads when heads is set, and the lines of note in gray above the plot."""
+def svg(path, key, ylabel, dashed=None, only=None, note=()):
+    """One line per head of r[key] against d; with dashed, a second, dashed line per head of r[dashed]; only the heads
+    in `only` when it is set, and the lines of note in gray above the plot."""
     import math
     by_head, by_head2 = {}, {}
     for r in sweep:
-        if heads and r["head"] not in heads:
+        if only and r["head"] not in only:
             continue
         by_head.setdefault(r["head"], []).append((r["d"], r[key]))
         if dashed:
@@ -124,9 +124,8 @@ def svg(path, key, ylabel, dashed=None, heads=None, note=()):
         pts = [(d, d + 2) for d in ds]
         out.append('<polyline fill="none" stroke="gray" stroke-dasharray="4 3" points="%s"/>' % " ".join(f"{x_of(d):.1f},{y_of(y):.1f}" for d, y in pts))
         out.append(f'<text x="{w - pad - 80}" y="{pad + 16 * len(by_head)}" fill="gray">d + 2</text>')
-    if note:
-        for i, text in enumerate(note):
-            out.append(f'<text x="{w - pad}" y="{pad - 16 * (len(note) - i) - 6}" fill="gray" text-anchor="end">{text}</text>')
+    for i, text in enumerate(note):
+        out.append(f'<text x="{w - pad}" y="{pad - 16 * (len(note) - i) - 6}" fill="gray" text-anchor="end">{text}</text>')
     out.append("</svg>")
     open(path, "w").write("\n".join(out))
 
@@ -153,7 +152,7 @@ def epochs_svg(path, rs):
 epochs_svg(os.path.join(root, "brown-heads.svg"), heads)
 svg(os.path.join(root, "brown-sweep-ppl.svg"), "test_ppl", "test perplexity (batch size 1)", dashed="test_ppl_dynamic")
 mixture_ranks = sorted((r["d"], r["head"], r["rank"]) for r in sweep if r["config"]["experts"] > 1)
-svg(os.path.join(root, "brown-sweep-rank.svg"), "rank", "rank of log P over 2,000 contexts", heads={"softmax", "sigsoftmax"},
+svg(os.path.join(root, "brown-sweep-rank.svg"), "rank", "rank of log P over 2,000 contexts", only={"softmax", "sigsoftmax"},
     note=[f"{h} (off this scale): " + ", ".join(f"{k:,} at d = {d}" for d, hh, k in mixture_ranks if hh == h)
           for h in sorted({h for _, h, _ in mixture_ranks}, key=order.get)])
 tables = {"brown-heads": table(heads), "brown-table": table(sweep), "brown-gains": gains(sweep),
