@@ -15,7 +15,8 @@ fail() { echo "package-check: FAIL: $*" >&2; exit 1; }
 
 echo "== pack"
 dotnet pack src/TinyGrad/TinyGrad.csproj -c Release -o "$tmp/feed" --nologo -v quiet
-nupkg=$(ls "$tmp"/feed/TinyGrad.*.nupkg | grep -v '\.snupkg$' | head -n 1)
+nupkg=$(find "$tmp/feed" -maxdepth 1 -name 'TinyGrad.*.nupkg' ! -name '*.snupkg' -print -quit)
+[ -n "$nupkg" ] || fail "dotnet pack wrote no TinyGrad .nupkg into $tmp/feed"
 version=$(basename "$nupkg" .nupkg); version=${version#TinyGrad.}
 snupkg="$tmp/feed/TinyGrad.$version.snupkg"
 echo "package: $(basename "$nupkg") ($(stat -c %s "$nupkg") bytes), symbols: $(basename "$snupkg")"
@@ -27,7 +28,10 @@ for entry in README.md LICENSE lib/net10.0/TinyGrad.dll lib/net10.0/TinyGrad.xml
   grep -q " $entry\$" <<<"$listing" || fail "$entry missing from $(basename "$nupkg"):"$'\n'"$listing"
   echo "ok: $entry"
 done
-unzip -l "$snupkg" | grep -q ' lib/net10.0/TinyGrad.pdb$' || fail "TinyGrad.pdb missing from $(basename "$snupkg")"
+# The listing goes into a variable first: under pipefail, `unzip -l | grep -q` fails at random, since grep -q exits at
+# its first match and unzip, still writing the listing's last lines, then dies of SIGPIPE (exit 141). CI failed so.
+symbols=$(unzip -l "$snupkg")
+grep -q ' lib/net10.0/TinyGrad.pdb$' <<<"$symbols" || fail "TinyGrad.pdb missing from $(basename "$snupkg"):"$'\n'"$symbols"
 echo "ok: lib/net10.0/TinyGrad.pdb (in the .snupkg)"
 nuspec=$(unzip -p "$nupkg" TinyGrad.nuspec)
 for needle in "<version>$version</version>" '<license type="expression">MIT</license>' '<readme>README.md</readme>' \
