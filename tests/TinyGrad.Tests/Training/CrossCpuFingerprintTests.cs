@@ -9,8 +9,8 @@ using System.Text.Json.Nodes;
 using TinyGrad.Data;
 using TinyGrad.Models;
 using TinyGrad.NN.Heads;
-using TinyGrad.Training;
 using TinyGrad.Tests.Backends.Cuda;
+using TinyGrad.Training;
 
 // The same answers on every CPU: a run's bits depend on the SIMD path (AVX-512, AVX2 or portable: the vector width
 // and the GEMM micro-kernel fix the order of every sum) and on nothing else about the CPU. No kernel reads cache
