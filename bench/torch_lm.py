@@ -18,25 +18,14 @@ resident set (ru_maxrss), the measure LmBench reports too.
 Usage: /usr/bin/python3 bench/torch_lm.py [--head softmax] [--threads 1] [--steps 20] ...
 Threads: Debian's torch links the pthread OpenBLAS, whose pool torch.set_num_threads does not control
 (../shared/FIELD-NOTES.md); when the OpenMP build is installed (libopenblas0-openmp) this script re-runs
-itself with it on LD_LIBRARY_PATH so that --threads means what it says.
+itself with it on LD_LIBRARY_PATH so that --threads means what it says, and with OPENBLAS_CORETYPE set where
+Debian's OpenBLAS 0.3.21 does not know the CPU and would fall back to SSE3 kernels (bench/openblas_env.py).
 """
 import argparse
-import os
 import resource
-import sys
 import time
 
-OPENMP_BLAS = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
-
-
-def reexec_with_openmp_blas(threads):
-    env = dict(os.environ)
-    paths = env.get("LD_LIBRARY_PATH", "").split(":")
-    if os.path.isdir(OPENMP_BLAS) and OPENMP_BLAS not in paths:
-        env["LD_LIBRARY_PATH"] = ":".join([OPENMP_BLAS] + [p for p in paths if p])
-        env["OMP_NUM_THREADS"] = str(threads)
-        env["OPENBLAS_NUM_THREADS"] = str(threads)
-        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+from openblas_env import reexec_for_openblas
 
 
 def main():
@@ -55,7 +44,7 @@ def main():
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args()
     if args.device == "cpu":
-        reexec_with_openmp_blas(args.threads)
+        reexec_for_openblas(args.threads)
 
     import torch
     import torch.nn as nn

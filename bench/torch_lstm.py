@@ -4,14 +4,15 @@
 Prints one line: `torch_lstm hidden=H layers=L T=T B=B threads=N ms=...` (median over the repetitions).
 Run by bench/TinyGrad.Bench (LstmQuick.cs) so both sides are timed in one run; by hand:
     /usr/bin/python3 bench/torch_lstm.py --hidden 200 --threads 1
-For fair multi-thread runs Debian's torch needs the OpenMP OpenBLAS (see ../shared/FIELD-NOTES.md):
-    apt-get install libopenblas0-openmp; LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp
+For fair multi-thread runs Debian's torch needs the OpenMP OpenBLAS (see ../shared/FIELD-NOTES.md;
+apt-get install libopenblas0-openmp); the script puts it on the library path itself, and names OpenBLAS's kernels
+where it does not know the CPU (bench/openblas_env.py).
 """
 import argparse
 import statistics
 import time
 
-import torch
+from openblas_env import reexec_for_openblas
 
 
 def main():
@@ -23,6 +24,9 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=20)
     args = ap.parse_args()
+    reexec_for_openblas(args.threads)
+    import torch
+
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     lstm = torch.nn.LSTM(args.hidden, args.hidden, args.layers)

@@ -41,7 +41,7 @@ if [ "$mode" = bench ]; then
     -p:DebugType=none -p:GenerateDocumentationFile=false
   # BenchmarkDotNet's disassembler and Windows ETW natives (8.6 MB): no verb run on the GPU machine uses them.
   rm -rf "$out/libcapstone.so" "$out/amd64"
-  cp bench/torch_lm.py bench/torch_lstm.py "$out/"
+  cp bench/torch_lm.py bench/torch_lstm.py bench/openblas_env.py "$out/"
   du -sh "$out" | sed 's/^/published: /'
   cat <<EOF
 carry: $out   (one call; the tests folder is carried separately)

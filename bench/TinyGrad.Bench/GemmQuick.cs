@@ -86,6 +86,7 @@ internal static class GemmQuick
         CpuThreads.Count = threads;
         bool haveBlas = OpenBlas.IsAvailable;
         OpenBlas.SetThreads(threads);
+        if (OpenBlas.Warning is string warning) Console.Error.WriteLine(warning);
 
         foreach (GemmShape shape in shapes)
         {

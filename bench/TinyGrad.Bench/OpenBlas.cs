@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace TinyGrad.Bench;
 
@@ -23,13 +24,31 @@ internal static unsafe class OpenBlas
     [DllImport(Lib, EntryPoint = "openblas_set_num_threads")]
     private static extern void openblas_set_num_threads(int n);
 
+    [DllImport(Lib, EntryPoint = "openblas_get_corename")]
+    private static extern IntPtr openblas_get_corename();
+
+    /// <summary>The kernel set OpenBLAS chose for this CPU (SkylakeX, Haswell, Zen, Prescott, ...), or null.</summary>
+    public static string? CoreName => IsAvailable ? Marshal.PtrToStringAnsi(openblas_get_corename()) : null;
+
+    /// <summary>
+    /// A warning when OpenBLAS runs kernels far below this CPU, else null. Debian 12's OpenBLAS 0.3.21 picks its
+    /// kernels from the CPU model and falls back to Prescott (SSE3) on models newer than itself (an Intel Xeon of
+    /// family 6, model 207), which makes it 3 to 4 times slower: a comparison against it would flatter us. The
+    /// kernel set is read when the library loads, so the fix is an environment variable on the command line
+    /// (bench/openblas_env.py sets it for the PyTorch scripts).
+    /// </summary>
+    public static string? Warning => CoreName == "Prescott" && (Avx512F.IsSupported || Avx2.IsSupported)
+        ? $"warning: OpenBLAS does not know this CPU and runs its Prescott (SSE3) kernels; rerun with OPENBLAS_CORETYPE={(Avx512F.IsSupported ? "SkylakeX" : "Haswell")} for a fair comparison"
+        : null;
+
     private static bool Probe()
     {
         try
         {
             if (!NativeLibrary.TryLoad(Lib, out IntPtr handle)) return false;
             return NativeLibrary.TryGetExport(handle, "cblas_sgemm", out _)
-                && NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out _);
+                && NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out _)
+                && NativeLibrary.TryGetExport(handle, "openblas_get_corename", out _);
         }
         catch (Exception)
         {

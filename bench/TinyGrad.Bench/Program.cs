@@ -36,6 +36,10 @@ public static class Program
             config = ManualConfig.Create(DefaultConfig.Instance).AddFilter(new SimpleFilter(
                 b => !b.Descriptor.WorkloadMethod.Name.StartsWith("OpenBlas", StringComparison.Ordinal)));
         }
+        else if (OpenBlas.Warning is string warning)
+        {
+            Console.Error.WriteLine(warning);
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         return 0;
     }
