@@ -6,7 +6,7 @@
 #
 # Usage: scripts/brown.sh [sweep|heads|all|mixtures|seeds|recheck]
 #   (in the background: nohup scripts/brown.sh all > brown.log 2>&1 &)
-# `all` is the result set (sweep + heads, seed 1); `seeds` adds softmax and sigsoftmax at d = 16 and 32 with seed 2,
+# `all` is the result set (sweep + heads, seed 1); `seeds` adds softmax and sigsoftmax at d = 16 and 32 with seeds 2 and 3,
 # to show how far one seed moves a row; `mixtures` adds MoS and MoSS (K = 4) at d = 16, where the bottleneck binds
 # most, to the sweep. `recheck` reruns the dynamic evaluation of every finished configuration whose checkpoint is
 # still in $RUNS, fails unless the perplexity is the committed one to the last digit, and records the time it took
@@ -104,7 +104,9 @@ if [ "$what" = mixtures ]; then
   for head in mos moss; do run "sweep-d16-$head" "$head" 16 1 --experts 4; done
 fi
 if [ "$what" = seeds ]; then
-  for d in 16 32; do
-    for head in softmax sigsoftmax; do run "seed2-d$d-$head" "$head" "$d" 2; done
+  for seed in 2 3; do
+    for d in 16 32; do
+      for head in softmax sigsoftmax; do run "seed$seed-d$d-$head" "$head" "$d" "$seed"; done
+    done
   done
 fi

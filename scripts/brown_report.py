@@ -42,12 +42,21 @@ def gains(rs):
     by = {(r["head"], r["d"], r["config"]["seed"]): r for r in rs}
     lines = ["| d | seed | bound d + 2 | sigsoftmax vs softmax, test ppl | with dynamic eval | rank: softmax / sigsoftmax |",
              "|---:|---:|---:|---:|---:|---:|"]
-    for d, seed in sorted({(r["d"], r["config"]["seed"]) for r in rs}):
-        a, b = by.get(("softmax", d, seed)), by.get(("sigsoftmax", d, seed))
-        if a and b:
-            pct = lambda x, y: f"{100 * (y - x) / x:+.1f} % ({y:.2f} vs {x:.2f})"
-            lines.append(f"| {d} | {seed} | {d + 2} | {pct(a['test_ppl'], b['test_ppl'])} | "
-                         f"{pct(a['test_ppl_dynamic'], b['test_ppl_dynamic'])} | {a['rank']} / {b['rank']} |")
+    pct = lambda x, y: f"{100 * (y - x) / x:+.1f} % ({y:.2f} vs {x:.2f})"
+    mean = lambda xs: sum(xs) / len(xs)
+    for d in sorted({r["d"] for r in rs}):
+        pairs = []
+        for seed in sorted({r["config"]["seed"] for r in rs if r["d"] == d}):
+            a, b = by.get(("softmax", d, seed)), by.get(("sigsoftmax", d, seed))
+            if a and b:
+                pairs.append((a, b))
+                lines.append(f"| {d} | {seed} | {d + 2} | {pct(a['test_ppl'], b['test_ppl'])} | "
+                             f"{pct(a['test_ppl_dynamic'], b['test_ppl_dynamic'])} | {a['rank']} / {b['rank']} |")
+        if len(pairs) > 1:
+            # The mean perplexity of each head over the seeds, and the gain between the means.
+            m = {k: [mean([p[i][k] for p in pairs]) for i in (0, 1)] for k in ("test_ppl", "test_ppl_dynamic")}
+            lines.append(f"| {d} | mean of {len(pairs)} | {d + 2} | **{pct(*m['test_ppl'])}** | "
+                         f"**{pct(*m['test_ppl_dynamic'])}** | |")
     return "\n".join(lines)
 
 
