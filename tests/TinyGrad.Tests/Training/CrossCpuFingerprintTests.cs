@@ -39,9 +39,10 @@ public sealed class CrossCpuFingerprintTests
     }
 
     // One case per output head, each with a different optimizer and set of regularisers, so that between them they
-    // run every kernel of training: the GEMM drivers, the LSTM with DropConnect, the four heads' forward and
-    // backward, embedding and locked dropout, AR/TAR, clipping, Adam, SGD with weight decay, averaged SGD, the
-    // variable window length, validation, the test score and the dynamic-evaluation update.
+    // run what a training run runs: GEMMs, the LSTM with DropConnect, the four heads' forward and backward, embedding
+    // and locked dropout, AR/TAR, clipping, Adam, SGD with weight decay, averaged SGD, the variable window length,
+    // validation, the test score and the dynamic-evaluation update. (The sizes are a toy's, so the GEMMs take the
+    // drivers of small shapes; the Brown checkpoints' matching scores on two CPUs cover the large ones.)
     public static TheoryData<string> Cases => ["softmax-adam", "sigsoftmax-asgd", "mos-adam", "moss-sgd"];
 
     private static (WordLMConfig Config, TrainingOptions Options) Case(string name, int vocab) => name switch
