@@ -62,6 +62,9 @@ row = {"head": train["head"], "d": train["config"]["nhidlast"], "parameters": tr
        "wall_seconds": {"train": train_s, "rank": rank_s, "dynamic_eval": dyn_s},
        "dynamic": {k: dyn[k] for k in ("dynamic_lr", "dynamic_lambda", "dynamic_bptt")},
        "config": train["config"]}
+# The CPU the minutes were measured on (they differ between machine kinds; the perplexities do not, path for path).
+cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith(("model name", "cpu family", "model\t"))]
+row["cpu"] = f"{cpu[2]}, family {cpu[0]} model {cpu[1]}" if len(cpu) >= 3 else "unknown"
 json.dump(row, open(summary, "w"), indent=1)
 print(f"{row['head']} d={row['d']}: test ppl {row['test_ppl']:.2f}, dynamic {row['test_ppl_dynamic']:.2f}, rank {row['rank']} (bound {row['rank_bound']})")
 PY
