@@ -4,13 +4,13 @@
 # from its state with --resume), then `rank` over 2,000 test contexts, then `eval --dynamic`; its summary lands in
 # docs/results/brown/<name>.json. Finished configurations are skipped, so the script can be rerun across sessions.
 #
-# Usage: scripts/brown.sh [sweep|heads|all|mixtures|seeds|recheck]
+# Usage: scripts/brown.sh [sweep|heads|all|mixtures|seeds|mixture-seeds|recheck]
 #   (in the background: nohup scripts/brown.sh all > brown.log 2>&1 &)
-# `all` is the result set (sweep + heads, seed 1); `seeds` adds softmax and sigsoftmax at d = 16 and 32 with seeds 2 and 3,
-# to show how far one seed moves a row; `mixtures` adds MoS and MoSS (K = 4) at d = 16, where the bottleneck binds
-# most, to the sweep. `recheck` reruns the dynamic evaluation of every finished configuration whose checkpoint is
-# still in $RUNS, fails unless the perplexity is the committed one to the last digit, and records the time it took
-# now (for a faster build of the same arithmetic).
+# `all` is the result set (sweep + heads, seed 1); `seeds` adds softmax and sigsoftmax at d = 16 and 32 with seeds 2
+# and 3, to show how far one seed moves a row; `mixtures` adds MoS and MoSS (K = 4) at d = 16, where the bottleneck
+# binds most, to the sweep; `mixture-seeds` repeats those two with seed 2. `recheck` reruns the dynamic evaluation of
+# every finished configuration whose checkpoint is still in $RUNS, fails unless the perplexity is the committed one
+# to the last digit, and records the time it took now (for a faster build of the same arithmetic).
 # Env: BROWN_DATA (default ../shared/data/brown), RUNS (checkpoints, default ../runs/brown), WORDLM (a published
 # WordLM, default: `dotnet run` of examples/WordLM), EPOCHS (default 6).
 set -euo pipefail
@@ -105,6 +105,10 @@ if [ "$what" = heads ] || [ "$what" = all ]; then
 fi
 if [ "$what" = mixtures ]; then
   for head in mos moss; do run "sweep-d16-$head" "$head" 16 1 --experts 4; done
+fi
+if [ "$what" = mixture-seeds ]; then
+  # MoS against MoSS at d = 16 with a second seed: is the paper's MoSS <= MoS more than one seed's luck there?
+  for head in mos moss; do run "seed2-d16-$head" "$head" 16 2 --experts 4; done
 fi
 if [ "$what" = seeds ]; then
   for seed in 2 3; do
