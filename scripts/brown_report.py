@@ -37,17 +37,18 @@ def table(rs):
     return "\n".join(lines)
 
 
-def gains(rs):
-    """Sigsoftmax against softmax at each d: the relative drop in test perplexity, without and with dynamic evaluation."""
+def gains(rs, base="softmax", other="sigsoftmax"):
+    """other against base (sigsoftmax against softmax, or MoSS against MoS) at each d and seed: the relative change in
+    test perplexity, without and with dynamic evaluation, and each d's mean over its seeds."""
     by = {(r["head"], r["d"], r["config"]["seed"]): r for r in rs}
-    lines = ["| d | seed | bound d + 2 | sigsoftmax vs softmax, test ppl | with dynamic eval | rank: softmax / sigsoftmax |",
+    lines = [f"| d | seed | bound d + 2 | {other} vs {base}, test ppl | with dynamic eval | rank: {base} / {other} |",
              "|---:|---:|---:|---:|---:|---:|"]
     pct = lambda x, y: f"{100 * (y - x) / x:+.1f} % ({y:.2f} vs {x:.2f})"
     mean = lambda xs: sum(xs) / len(xs)
     for d in sorted({r["d"] for r in rs}):
         pairs = []
         for seed in sorted({r["config"]["seed"] for r in rs if r["d"] == d}):
-            a, b = by.get(("softmax", d, seed)), by.get(("sigsoftmax", d, seed))
+            a, b = by.get((base, d, seed)), by.get((other, d, seed))
             if a and b:
                 pairs.append((a, b))
                 lines.append(f"| {d} | {seed} | {d + 2} | {pct(a['test_ppl'], b['test_ppl'])} | "
@@ -168,6 +169,11 @@ tables = {"brown-heads": table(heads), "brown-table": table(sweep), "brown-gains
           "brown-seeds": gains(sorted(extra + [r for r in sweep if r["d"] in {x["d"] for x in extra}],
                                       key=lambda r: (r["d"], r["config"]["seed"])))
           if extra else "(none yet: `scripts/brown.sh seeds` runs them)"}
+# MoSS against MoS wherever a mixture ran with another seed (scripts/brown.sh mixture-seeds), beside its seed-1 pair.
+mixture_ds = {r["d"] for r in extra if r["config"]["experts"] > 1}
+tables["brown-mixture-seeds"] = (gains(sorted([r for r in extra + sweep if r["d"] in mixture_ds and r["config"]["experts"] > 1],
+                                              key=lambda r: (r["d"], r["config"]["seed"])), base="mos", other="moss")
+                                 if mixture_ds else "(none yet: `scripts/brown.sh mixture-seeds` runs them)")
 docs = os.path.join(root, "..")
 for marker, text in tables.items():
     splice(os.path.join(docs, "results.md"), marker, text)
@@ -181,3 +187,6 @@ print(tables["brown-gains"])
 if extra:
     print("\nOther seeds:\n")
     print(tables["brown-seeds"])
+if mixture_ds:
+    print("\nMoSS against MoS, other seeds:\n")
+    print(tables["brown-mixture-seeds"])
