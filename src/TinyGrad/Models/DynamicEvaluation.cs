@@ -123,13 +123,8 @@ public static class DynamicEvaluation
     private static DynamicEvaluationResult Adapt(WordLM model, List<Tensor> parameters, List<Tensor> trained, List<Tensor> rms,
         List<Tensor> decay, Batches batches, DynamicEvaluationOptions o)
     {
-        // The per-weight factors of the update are fixed for the whole stream: pull = λ·d and denom = RMS + ε.
-        List<Tensor> pull, denom;
-        using (Autograd.NoGrad())
-        {
-            pull = [.. decay.Select(d => d * o.Lambda)];
-            denom = [.. rms.Select(r => r + o.Epsilon)];
-        }
+        // The per-weight factors of the update are fixed for the whole stream.
+        var factors = decay.Zip(rms, (d, r) => UpdateFactors(d, r, o)).ToList();
         var windowLosses = new List<double>();
         double total = 0, weight = 0;
         long tokens = 0;
@@ -148,12 +143,20 @@ public static class DynamicEvaluation
                 var p = parameters[i];
                 if (p.Grad is null) continue;
                 // W += λ·d·(W₀ − W) − η·∇/(RMS + ε), in one pass over the five arrays (UpdateComposed spells it out).
-                p.Backend.Optimizer().DynamicEvaluationStep(p.Storage, p.Grad.Storage, trained[i].Storage, pull[i].Storage, denom[i].Storage,
+                var (pull, denom) = factors[i];
+                p.Backend.Optimizer().DynamicEvaluationStep(p.Storage, p.Grad.Storage, trained[i].Storage, pull.Storage, denom.Storage,
                     p.Numel, o.Lr);
             }
         }
         double loss = total / weight;
         return new DynamicEvaluationResult(new EvaluationResult(loss, Math.Exp(loss), tokens), windowLosses);
+    }
+
+    /// <summary>The fixed per-weight factors of the fused update: pull = λ·d and denom = RMS + ε.</summary>
+    internal static (Tensor Pull, Tensor Denom) UpdateFactors(Tensor decay, Tensor rms, DynamicEvaluationOptions o)
+    {
+        using var _ = Autograd.NoGrad();
+        return (decay * o.Lambda, rms + o.Epsilon);
     }
 
     /// <summary>

@@ -54,7 +54,7 @@ public class DynamicEvaluationTests
         var o = new DynamicEvaluationOptions { Lr = 0.01f, Lambda = 0.1f };
         var want = DynamicEvaluation.UpdateComposed(w, g, w0, decay, rms, o).ToArray();
         var fused = w.Clone();
-        var (pull, denom) = (decay * o.Lambda, rms + o.Epsilon);
+        var (pull, denom) = DynamicEvaluation.UpdateFactors(decay, rms, o);
         fused.Backend.Optimizer().DynamicEvaluationStep(fused.Storage, g.Storage, w0.Storage, pull.Storage, denom.Storage, fused.Numel, o.Lr);
         Assert.Equal(want, fused.ToArray());
         Assert.NotEqual(w.ToArray(), want); // negative control: the update changed the weights
