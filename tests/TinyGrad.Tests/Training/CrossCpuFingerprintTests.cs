@@ -151,37 +151,39 @@ public sealed class CrossCpuFingerprintTests
         Assert.Equal(before, WeightsHash(model)); // and flipped back, the same hash again
     }
 
+    // "Intel(R) Xeon(R) Processor, family 6 model 207", the form scripts/brown.sh records: the first processor's
+    // model name, family and model from /proc/cpuinfo.
     private static string CpuName()
     {
+        var fields = new Dictionary<string, string>();
         try
         {
-            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            string? family = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("cpu family", StringComparison.Ordinal));
-            string? model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model\t", StringComparison.Ordinal));
-            string Value(string? l) => l is null ? "?" : l[(l.IndexOf(':') + 1)..].Trim();
-            return $"{Value(line)}, family {Value(family)} model {Value(model)}";
+            foreach (string line in File.ReadLines("/proc/cpuinfo"))
+            {
+                int colon = line.IndexOf(':');
+                if (colon > 0) fields.TryAdd(line[..colon].Trim(), line[(colon + 1)..].Trim());
+            }
         }
         catch (IOException)
         {
             return RuntimeInformation.ProcessArchitecture.ToString();
         }
+        return $"{fields.GetValueOrDefault("model name", "unknown")}, family {fields.GetValueOrDefault("cpu family", "?")} model {fields.GetValueOrDefault("model", "?")}";
     }
 
     // Writes this path's case into the source tree's fixture (not the copy beside the test binaries).
     private static void Record(string path, string name, JsonObject fingerprint)
     {
         string file = Path.Combine(KernelSourcesTests.RepoRoot(), "tests", "TinyGrad.Tests", "fixtures", FixtureName);
-        lock (typeof(CrossCpuFingerprintTests))
-        {
-            var root = File.Exists(file) ? JsonNode.Parse(File.ReadAllText(file))!.AsObject() : new JsonObject();
-            root["about"] = "Bits of short training runs, one entry per SIMD path, made by CrossCpuFingerprintTests with "
-                + "TINYGRAD_RECORD_FINGERPRINTS=1 (docs/testing.md). Every CPU of a path must reproduce them exactly.";
-            var paths = root["paths"]?.AsObject() ?? (JsonObject)(root["paths"] = new JsonObject());
-            var entry = paths[path]?.AsObject() ?? (JsonObject)(paths[path] = new JsonObject());
-            entry["recorded_on"] = CpuName();
-            var cases = entry["cases"]?.AsObject() ?? (JsonObject)(entry["cases"] = new JsonObject());
-            cases[name] = fingerprint;
-            File.WriteAllText(file, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        }
+        // No lock: xUnit runs the cases of one test class one after another.
+        var root = File.Exists(file) ? JsonNode.Parse(File.ReadAllText(file))!.AsObject() : new JsonObject();
+        root["about"] = "Bits of short training runs, one entry per SIMD path, made by CrossCpuFingerprintTests with "
+            + "TINYGRAD_RECORD_FINGERPRINTS=1 (docs/testing.md). Every CPU of a path must reproduce them exactly.";
+        var paths = root["paths"]?.AsObject() ?? (JsonObject)(root["paths"] = new JsonObject());
+        var entry = paths[path]?.AsObject() ?? (JsonObject)(paths[path] = new JsonObject());
+        entry["recorded_on"] = CpuName();
+        var cases = entry["cases"]?.AsObject() ?? (JsonObject)(entry["cases"] = new JsonObject());
+        cases[name] = fingerprint;
+        File.WriteAllText(file, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 }
