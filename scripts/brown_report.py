@@ -165,15 +165,20 @@ mixture_ranks = sorted((r["d"], r["head"], r["rank"]) for r in sweep if r["confi
 svg(os.path.join(root, "brown-sweep-rank.svg"), "rank", "rank of log P over 2,000 contexts", only={"softmax", "sigsoftmax"},
     note=[f"{h} (off this scale): " + ", ".join(f"{k:,} at d = {d}" for d, hh, k in mixture_ranks if hh == h)
           for h in sorted({h for _, h, _ in mixture_ranks}, key=order.get)])
+
+
+def seeds_table(base, other, target):
+    """other against base at every d where one of them ran with another seed, beside the seed-1 pair."""
+    ds = {r["d"] for r in extra if r["head"] in (base, other)}
+    if not ds:
+        return f"(none yet: `scripts/brown.sh {target}` runs them)"
+    return gains([r for r in extra + sweep if r["d"] in ds], base, other)
+
+
 tables = {"brown-heads": table(heads), "brown-table": table(sweep), "brown-gains": gains(sweep),
-          "brown-seeds": gains(sorted(extra + [r for r in sweep if r["d"] in {x["d"] for x in extra}],
-                                      key=lambda r: (r["d"], r["config"]["seed"])))
-          if extra else "(none yet: `scripts/brown.sh seeds` runs them)"}
-# MoSS against MoS wherever a mixture ran with another seed (scripts/brown.sh mixture-seeds), beside its seed-1 pair.
-mixture_ds = {r["d"] for r in extra if r["config"]["experts"] > 1}
-tables["brown-mixture-seeds"] = (gains(sorted([r for r in extra + sweep if r["d"] in mixture_ds and r["config"]["experts"] > 1],
-                                              key=lambda r: (r["d"], r["config"]["seed"])), base="mos", other="moss")
-                                 if mixture_ds else "(none yet: `scripts/brown.sh mixture-seeds` runs them)")
+          "brown-seeds": seeds_table("softmax", "sigsoftmax", "seeds"),
+          # MoSS against MoS where a mixture ran with another seed (scripts/brown.sh mixture-seeds).
+          "brown-mixture-seeds": seeds_table("mos", "moss", "mixture-seeds")}
 docs = os.path.join(root, "..")
 for marker, text in tables.items():
     splice(os.path.join(docs, "results.md"), marker, text)
@@ -184,9 +189,7 @@ print("\nThe sweep:\n")
 print(tables["brown-table"])
 print("\nSigsoftmax against softmax:\n")
 print(tables["brown-gains"])
-if extra:
-    print("\nOther seeds:\n")
-    print(tables["brown-seeds"])
-if mixture_ds:
-    print("\nMoSS against MoS, other seeds:\n")
-    print(tables["brown-mixture-seeds"])
+print("\nOther seeds:\n")
+print(tables["brown-seeds"])
+print("\nMoSS against MoS, other seeds:\n")
+print(tables["brown-mixture-seeds"])
